@@ -1,0 +1,60 @@
+"""Settings: defaults here, overridden by PORTAL_* environment variables or a dict in tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    "DATA_DIR": "instance",
+    "DATABASE_URL": None,
+    "SECRET_KEY": None,
+    "SEARCH_BACKEND": "whoosh",
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "SQLITE_BUSY_TIMEOUT_MS": 5000,
+}
+
+# Environment values arrive as strings; these keys are converted.
+_INT_KEYS = {"MAX_CONTENT_LENGTH", "PERMANENT_SESSION_LIFETIME", "SQLITE_BUSY_TIMEOUT_MS"}
+_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY"}
+
+
+def _convert(key: str, value: str) -> Any:
+    """Turn one environment string into the type its setting expects."""
+    if key in _INT_KEYS:
+        return int(value)
+    if key in _BOOL_KEYS:
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return value
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Merge defaults, PORTAL_* environment variables, DATABASE_URL and overrides."""
+    config = dict(DEFAULTS)
+    for key in DEFAULTS:
+        env_value = os.environ.get(f"PORTAL_{key}")
+        if env_value is not None:
+            config[key] = _convert(key, env_value)
+    if os.environ.get("DATABASE_URL"):
+        config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    config.update(overrides or {})
+    data_dir = Path(config["DATA_DIR"])
+    if not data_dir.is_absolute():
+        data_dir = Path.cwd() / data_dir
+    config["DATA_DIR"] = str(data_dir)
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{data_dir / 'portal.sqlite3'}"
+    return config
+
+
+def local_secret_key(data_dir: str) -> str | None:
+    """Return the secret kept in the data directory by `portal demo`, if any."""
+    path = Path(data_dir) / "secret_key"
+    return path.read_text().strip() if path.exists() else None

@@ -1,0 +1,224 @@
+"""Writing the demo: reference data through the services, the bulk in streamed batches."""
+
+from __future__ import annotations
+
+import resource
+import secrets
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import click
+import scoring
+from sqlalchemy import Connection, Table, func, insert, text
+from sqlmodel import SQLModel, select
+
+from portal.db import Database
+from portal.demo import reference as ref
+from portal.demo.generate import Batch, DemoGenerator
+from portal.errors import PortalError
+from portal.models import Counter, Entity, utcnow
+from portal.services.access import Actor
+from portal.services.audit import chain_head, make_event
+from portal.services.entities import ensure_jurisdiction
+from portal.services.records import snapshot
+from portal.services.register import create_agency
+from portal.services.scores import compute_score
+
+BATCH_SIZE = 2000
+DEMO_ACTOR = "demo"
+
+
+@dataclass
+class DemoReport:
+    """What the demo loaded, how long it took and the peak memory it needed."""
+
+    entities: int = 0
+    records: int = 0
+    events: int = 0
+    seconds: float = 0.0
+    peak_mb: float = 0.0
+
+    def summary(self) -> str:
+        """One line for the terminal."""
+        return (f"Demo loaded: {self.entities:,} entities, {self.records:,} records, "
+                f"{self.events:,} change-log events in {self.seconds:.1f} s "
+                f"(peak memory {self.peak_mb:.0f} MB).")  # fmt: skip
+
+
+def _table(name: str) -> Table:
+    """A table of the metadata by name."""
+    return SQLModel.metadata.tables[name]
+
+
+def load_demo(db: Database, data_dir: str, entities: int = 2000, seed: int = 1,
+              today: date | None = None, progress: bool = True) -> DemoReport:  # fmt: skip
+    """Load the demo into an empty register: same seed and day, same data."""
+    started = time.perf_counter()
+    today = today or utcnow().date()
+    with db.session() as session:
+        if session.exec(select(func.count()).select_from(Entity)).one():
+            raise PortalError("The register already holds entities; the demo loads only into "
+                              "an empty one (use a new PORTAL_DATA_DIR).")  # fmt: skip
+    agency_ids = _reference_data(db, today)
+    loader = _BatchLoader(db, DemoGenerator(seed, today, agency_ids), today)
+    with _progress(entities, progress) as bar:
+        for batch_no, first in enumerate(range(1, entities + 1, BATCH_SIZE)):
+            count = min(BATCH_SIZE, entities - first + 1)
+            loader.load(batch_no, first, count)
+            bar(count)
+    loader.finish()
+    _mark_demo_dir(Path(data_dir), seed, today)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return DemoReport(entities, loader.records, loader.events, time.perf_counter() - started,
+                      peak_kb / 1024)  # fmt: skip
+
+
+@contextmanager
+def _progress(total: int, enabled: bool) -> Iterator[Any]:
+    """A progress bar on stderr, or a no-op."""
+    if not enabled:
+        yield lambda n: None
+        return
+    with click.progressbar(length=total, label="Demo entities", file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _reference_data(db: Database, today: date) -> dict[str, int]:
+    """Jurisdictions and agencies, created through the services so they are logged."""
+    actor = Actor.cli(DEMO_ACTOR)
+    # Stamped at the start of the simulated history, so that the log repeats exactly.
+    start = datetime.combine(today - timedelta(days=7 * 365), datetime.min.time(), UTC)
+    ids = {}
+    with db.writing() as session:
+        for code, _parent, _locale, _currency in ref.JURISDICTIONS:
+            ensure_jurisdiction(session, actor, code, start)
+        for agency in ref.AGENCIES:
+            row = create_agency(session, actor, agency.slug, agency.name, agency.jurisdiction,
+                                list(agency.categories), agency.second_approval, start)  # fmt: skip
+            ids[agency.slug] = row.id or 0
+    return ids
+
+
+class _BatchLoader:
+    """Inserts batches with plain multi-row INSERTs and extends the hash chain."""
+
+    def __init__(self, db: Database, generator: DemoGenerator, today: date) -> None:
+        """Start after the current head of the change log."""
+        self.db, self.generator, self.today = db, generator, today
+        with db.session() as session:
+            self.seq, self.prev_hash = chain_head(session)
+        self.next_record_id = 1
+        self.records = self.events = 0
+
+    def load(self, batch_no: int, first: int, count: int) -> None:
+        """Generate, score and write one batch in its own transaction."""
+        batch = self.generator.batch(batch_no, first, count, self.next_record_id)
+        self.next_record_id += len(batch.records)
+        self._score(batch)
+        events = self._events(batch)
+        with self.db.writing() as session:
+            conn = session.connection()
+            _insert(conn, "entity", batch.entities)
+            _insert(conn, "entityalias", batch.aliases)
+            _insert(conn, "record", batch.records)
+            _insert(conn, "recordrevision", batch.revisions)
+            _insert(conn, "appeal", batch.appeals)
+            _insert(conn, "response", batch.responses)
+            _insert(conn, "auditevent", events)
+        self.records += len(batch.records)
+        self.events += len(events)
+
+    def _score(self, batch: Batch) -> None:
+        """Each entity's current score from its records' final states."""
+        by_entity: dict[int, list[scoring.RecordFacts]] = {}
+        for row in batch.records:
+            by_entity.setdefault(row["entity_id"], []).append(_facts(row))
+        for entity in batch.entities:
+            facts = scoring.EntityFacts(entity["kind"], entity["jurisdiction_code"],
+                                        entity["term_end"])  # fmt: skip
+            result = compute_score(facts, by_entity.get(entity["id"], []), self.today)
+            entity.update(score=result.value, band=result.band, trusted=result.trusted,
+                          watchlist=result.watchlist,
+                          score_rulebook=f"{result.rulebook_id} {result.rulebook_version}")  # fmt: skip
+
+    def _events(self, batch: Batch) -> list[dict[str, Any]]:
+        """The batch's change-log events, chained after the current head."""
+        by_entity: dict[int, list[dict[str, Any]]] = {}
+        for row in batch.records:
+            by_entity.setdefault(row["entity_id"], []).append(row)
+        events = []
+        for entity in batch.entities:
+            records = by_entity.get(entity["id"], [])
+            first = min((batch.histories[r["ref"]][0][0] for r in records), default=None)
+            created = (first or datetime.combine(self.today, datetime.min.time(), UTC)
+                       - timedelta(days=2000)) - timedelta(days=30)  # fmt: skip
+            entity["created_at"] = entity["updated_at"] = created
+            events.append(self._event("entity.created", ("entity", entity["slug"]),
+                                      _entity_payload(entity), entity["id"], created))  # fmt: skip
+            for record in records:
+                for when, action, extra, state in batch.histories[record["ref"]]:
+                    payload = {"record": snapshot(SimpleNamespace(**state)), **extra}
+                    events.append(self._event(action, ("record", record["ref"]), payload,
+                                              entity["id"], when))  # fmt: skip
+        return events
+
+    def _event(self, action: str, obj: tuple[str, str], payload: dict[str, Any],
+               entity_id: int, when: datetime) -> dict[str, Any]:  # fmt: skip
+        """One chained event as a row dict."""
+        event = make_event(self.seq + 1, self.prev_hash, DEMO_ACTOR, action, obj, payload,
+                           entity_id, when)  # fmt: skip
+        self.seq, self.prev_hash = event.seq, event.hash
+        return event.model_dump()
+
+    def finish(self) -> None:
+        """Set the record-number counter and, on PostgreSQL, the id sequences."""
+        with self.db.writing() as session:
+            session.add(Counter(name="record", value=self.next_record_id - 1))
+            if not self.db.is_sqlite:
+                for table in ("entity", "record"):
+                    session.connection().execute(text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                        f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))  # fmt: skip
+
+
+def _insert(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
+    """One executemany INSERT of a batch's rows, if there are any."""
+    if rows:
+        conn.execute(insert(_table(table)), rows)
+
+
+def _facts(row: dict[str, Any]) -> scoring.RecordFacts:
+    """A generated record as the scoring engine sees it."""
+    published = row["published_at"].date() if row["published_at"] else None
+    return scoring.RecordFacts(
+        ref=row["ref"], nature=row["nature"], category=row["category"],
+        severity=row["severity"], decided_on=row["decided_on"], status=row["status"],
+        published_on=published, remediated_on=row["remediated_on"],
+    )  # fmt: skip
+
+
+def _entity_payload(entity: dict[str, Any]) -> dict[str, Any]:
+    """The entity.created payload, with the keys the entity service logs."""
+    keys = ("name", "kind", "slug", "sector", "registration_id", "role_title", "term_start",
+            "term_end")  # fmt: skip
+    payload = {key: entity.get(key) for key in keys}
+    payload.update(jurisdiction=entity["jurisdiction_code"], parent_id=entity["parent_id"],
+                   body_id=entity["body_id"])  # fmt: skip
+    return payload
+
+
+def _mark_demo_dir(data_dir: Path, seed: int, today: date) -> None:
+    """Keep a local secret key and mark the data directory as holding demo data."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = data_dir / "secret_key"
+    if not key.exists():
+        key.write_text(secrets.token_hex(32))
+        key.chmod(0o600)
+    (data_dir / "DEMO").write_text(f"seed={seed}\ntoday={today.isoformat()}\n")

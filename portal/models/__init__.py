@@ -1,0 +1,42 @@
+"""The register's tables; importing this module registers them all."""
+
+from portal.models.accounts import ApiToken, User
+from portal.models.audit import AuditEvent, Counter, ReportIssue
+from portal.models.base import utcnow
+from portal.models.enums import (
+    KIND_LABELS,
+    PUBLIC_STATUSES,
+    AppealStatus,
+    EntityKind,
+    Nature,
+    RecordStatus,
+    Role,
+    Severity,
+)
+from portal.models.records import Appeal, Record, RecordRevision, Response
+from portal.models.register import Agency, Entity, EntityAlias, Jurisdiction
+
+__all__ = [
+    "KIND_LABELS",
+    "PUBLIC_STATUSES",
+    "Agency",
+    "ApiToken",
+    "Appeal",
+    "AppealStatus",
+    "AuditEvent",
+    "Counter",
+    "Entity",
+    "EntityAlias",
+    "EntityKind",
+    "Jurisdiction",
+    "Nature",
+    "Record",
+    "RecordRevision",
+    "RecordStatus",
+    "ReportIssue",
+    "Response",
+    "Role",
+    "Severity",
+    "User",
+    "utcnow",
+]

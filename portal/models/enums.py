@@ -1,0 +1,70 @@
+"""The closed vocabularies of the register, stored as checked strings."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EntityKind(StrEnum):
+    """What sort of body an entity is."""
+
+    BUSINESS = "business"
+    SOCIAL_ORGANISATION = "social_organisation"
+    GOVERNMENT_BODY = "government_body"
+    OFFICIAL = "official"
+
+
+class Nature(StrEnum):
+    """Whether a record counts against or for an entity."""
+
+    VIOLATION = "violation"
+    COMMENDATION = "commendation"
+
+
+class Severity(StrEnum):
+    """How serious a finding is; the rulebook gives each its points."""
+
+    MINOR = "minor"
+    MODERATE = "moderate"
+    SERIOUS = "serious"
+    SEVERE = "severe"
+
+
+class RecordStatus(StrEnum):
+    """Where a record stands in the publishing and appeal workflow."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+    UNDER_APPEAL = "under_appeal"
+    OVERTURNED = "overturned"
+    WITHDRAWN = "withdrawn"
+
+
+PUBLIC_STATUSES = (RecordStatus.PUBLISHED, RecordStatus.UNDER_APPEAL)
+
+
+class Role(StrEnum):
+    """What a signed-in user may do."""
+
+    ADMIN = "admin"
+    REGULATOR = "regulator"
+    REPRESENTATIVE = "representative"
+
+
+class AppealStatus(StrEnum):
+    """The state of an appeal against one record."""
+
+    OPEN = "open"
+    DISMISSED = "dismissed"
+    GRANTED = "granted"
+    AMENDED = "amended"
+
+
+KIND_LABELS = {
+    EntityKind.BUSINESS: "Businesses",
+    EntityKind.SOCIAL_ORGANISATION: "Social organisations",
+    EntityKind.GOVERNMENT_BODY: "Government bodies",
+    EntityKind.OFFICIAL: "Public officials",
+}

@@ -1,0 +1,86 @@
+"""Fixtures: a fresh app, database and data directory for every test.
+
+SQLite by default (a new file per test). When DATABASE_URL names PostgreSQL the
+same tests run there: the schema is created once and every table is emptied
+after each test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+import portal.models  # noqa: F401
+from portal import create_app
+from portal.db import Database, make_engine, normalise_url
+
+PG_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = PG_URL.startswith(("postgres", "postgresql"))
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="checks SQLite itself; runs in the SQLite lane")
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str | None]:
+    """On PostgreSQL, create the schema once for the whole run."""
+    if not ON_POSTGRES:
+        yield None
+        return
+    engine = make_engine(PG_URL)
+    SQLModel.metadata.drop_all(engine)
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+    yield normalise_url(PG_URL)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, pg_schema: str | None) -> Iterator[str]:
+    """The URL of an empty database for one test."""
+    if pg_schema is None:
+        url = f"sqlite:///{tmp_path / 'data' / 'portal.sqlite3'}"
+        engine = make_engine(url)
+        SQLModel.metadata.create_all(engine)
+        engine.dispose()
+        yield url
+        return
+    yield pg_schema
+    engine = make_engine(pg_schema)
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
+    """An app on its own empty database and data directory."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATA_DIR": str(tmp_path / "data"),
+            "DATABASE_URL": database_url,
+        }
+    )
+    yield app
+    app.extensions["portal.db"].dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Database:
+    """The app's database."""
+    database: Database = app.extensions["portal.db"]
+    return database
+
+
+@pytest.fixture
+def client(app: Flask):  # type: ignore[no-untyped-def]
+    """A test client of the app."""
+    return app.test_client()

@@ -1,0 +1,57 @@
+"""The home page and error pages as a visitor meets them."""
+
+from __future__ import annotations
+
+from tests.factories import make_agency, make_entity, make_record
+
+
+def test_home_shows_counts_and_the_newest_findings(client, db):
+    with db.writing() as session:
+        agency = make_agency(session)
+        for name in ("Acme Widgets Ltd", "Société Générale S.A."):
+            entity = make_entity(session, name=name)
+            make_record(session, agency, entity, title=f"Finding about {name}")
+        make_record(session, agency, entity, publish=False, title="Unpublished draft")
+    page = client.get("/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Finding about Société Générale S.A." in html
+    assert "Unpublished draft" not in html
+    assert 'href="/entities/societe-generale-s-a"' in html
+    assert "No record is not proof of compliance" in html or "not proof of compliance" in html
+
+
+def test_home_of_an_empty_register_says_so(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "No findings have been published yet." in html
+
+
+def test_unknown_page_is_a_helpful_404_not_a_traceback(client):
+    page = client.get("/no/such/page")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 404
+    assert "Not Found" in html and "Traceback" not in html
+    assert page.headers["Content-Type"].startswith("text/html")
+
+
+def test_api_errors_are_json(client):
+    page = client.get("/api/v1/nothing-here")
+    assert page.status_code == 404
+    assert page.get_json()["error"]["code"] == "not_found"
+
+
+def test_pages_carry_security_headers(client):
+    headers = client.get("/").headers
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_htmx_is_vendored_with_its_licence(client):
+    html = client.get("/").get_data(as_text=True)
+    assert '/static/vendor/htmx/htmx.min.js' in html
+    assert "unpkg" not in html and "cdn" not in html.lower()
+    with client.get("/static/vendor/htmx/htmx.min.js") as script:
+        assert script.status_code == 200 and b"htmx" in script.data
+    with client.get("/static/vendor/htmx/LICENSE") as licence:
+        assert licence.status_code == 200
