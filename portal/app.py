@@ -65,9 +65,10 @@ def get_db() -> Database:
 
 def _register_blueprints(app: Flask) -> None:
     """Attach every area's views."""
-    from portal.views import main
+    from portal.views import api, main
 
     app.register_blueprint(main.bp)
+    app.register_blueprint(api.bp)
 
 
 def _wants_json() -> bool:

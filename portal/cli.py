@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -112,6 +113,43 @@ def _finish_import(report: Any) -> None:
         click.echo(line, err=not report.ok)
     if not report.ok:
         sys.exit(1)
+
+
+@cli.group()
+def scores() -> None:
+    """Stored scores."""
+
+
+@scores.command()
+@click.option("--as-of", "as_of", default=None, help="Score as of YYYY-MM-DD (default today).")
+def recompute(as_of: str | None) -> None:
+    """Recompute every stored score in streamed batches."""
+    from datetime import date
+
+    from portal.services.scores import recompute_all
+
+    day = date.fromisoformat(as_of) if as_of else None
+    started = time.perf_counter()
+    with command_app() as app, _progress_bar(db_of(app), "Scoring") as bar:
+        seen, changed = recompute_all(db_of(app), day, progress=bar)
+    click.echo(
+        f"Rescored {seen:,} entities, {changed:,} scores changed, "
+        f"in {time.perf_counter() - started:.1f} s."
+    )
+
+
+@contextmanager
+def _progress_bar(db: Database, label: str) -> Iterator[Any]:
+    """A progress bar over the entities of the register, on standard error."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    from portal.models import Entity
+
+    with db.session() as session:
+        total = session.exec(select(func.count()).select_from(Entity)).one()
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
 
 
 @cli.group()

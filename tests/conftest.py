@@ -24,7 +24,9 @@ PG_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith(("postgres", "postgresql"))
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
-sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="checks SQLite itself; runs in the SQLite lane")
+sqlite_only = pytest.mark.skipif(
+    ON_POSTGRES, reason="checks SQLite itself; runs in the SQLite lane"
+)
 
 
 @pytest.fixture(scope="session")

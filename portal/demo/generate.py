@@ -14,8 +14,12 @@ from slugify import slugify
 from portal.demo import reference as ref
 from search.names import name_key
 
-KIND_WEIGHTS = (("business", 62), ("social_organisation", 14), ("government_body", 14),
-                ("official", 10))  # fmt: skip
+KIND_WEIGHTS = (
+    ("business", 62),
+    ("social_organisation", 14),
+    ("government_body", 14),
+    ("official", 10),
+)
 RESPONSE_TEXTS = (
     "We accept the finding and have changed our procedures; an independent audit followed.",
     "We disagree with the severity of this finding and have appealed it.",
@@ -98,8 +102,14 @@ class DemoGenerator:
             self._records_for(rng, entity, out, state)
         return out
 
-    def _entity(self, rng: random.Random, fakers: dict[str, Faker], entity_id: int, out: Batch,
-                state: _BatchState) -> dict[str, Any]:  # fmt: skip
+    def _entity(
+        self,
+        rng: random.Random,
+        fakers: dict[str, Faker],
+        entity_id: int,
+        out: Batch,
+        state: _BatchState,
+    ) -> dict[str, Any]:
         """One entity row, with its aliases appended to the batch."""
         jurisdiction = _weighted(rng, ref.ENTITY_JURISDICTIONS)
         country = jurisdiction.split("-")[0]
@@ -114,15 +124,28 @@ class DemoGenerator:
         row["slug"] = f"{slugify(name, max_length=60, word_boundary=True)}-{_b36(entity_id)}"
         row["registration_id"] = _registration_id(rng, kind, country)
         for alias, former in aliases:
-            out.aliases.append({"entity_id": entity_id, "name": alias, "name_key": name_key(alias),
-                                "former": former})  # fmt: skip
+            out.aliases.append(
+                {
+                    "entity_id": entity_id,
+                    "name": alias,
+                    "name_key": name_key(alias),
+                    "former": former,
+                }
+            )
         if kind == "government_body":
             state.bodies.setdefault(country, []).append(entity_id)
         out.entities.append(row)
         return row
 
-    def _name(self, rng: random.Random, fake: Faker, kind: str, jurisdiction: str,
-              row: dict[str, Any], state: _BatchState) -> tuple[str, list[tuple[str, bool]]]:  # fmt: skip
+    def _name(
+        self,
+        rng: random.Random,
+        fake: Faker,
+        kind: str,
+        jurisdiction: str,
+        row: dict[str, Any],
+        state: _BatchState,
+    ) -> tuple[str, list[tuple[str, bool]]]:
         """A realistic name and its aliases; officials get their office too."""
         country = jurisdiction.split("-")[0]
         if kind == "official":
@@ -141,8 +164,9 @@ class DemoGenerator:
             return rng.choice(patterns).format(fake.city()), []
         return self._business_name(rng, fake, country, row, state)
 
-    def _business_name(self, rng: random.Random, fake: Faker, country: str,
-                       row: dict[str, Any], state: _BatchState) -> tuple[str, list[tuple[str, bool]]]:  # fmt: skip
+    def _business_name(
+        self, rng: random.Random, fake: Faker, country: str, row: dict[str, Any], state: _BatchState
+    ) -> tuple[str, list[tuple[str, bool]]]:
         """A company name with its legal form, sometimes a group's subsidiary."""
         forms = ref.LEGAL_FORMS.get(country, ref.LEGAL_FORMS["GB"])
         short, long_form = rng.choice(forms)
@@ -176,8 +200,9 @@ class DemoGenerator:
             base = f"{base} {rng.choice(words)}"
         return base
 
-    def _records_for(self, rng: random.Random, entity: dict[str, Any], out: Batch,
-                     state: _BatchState) -> None:  # fmt: skip
+    def _records_for(
+        self, rng: random.Random, entity: dict[str, Any], out: Batch, state: _BatchState
+    ) -> None:
         """Zero or more records about an entity, each with its whole history."""
         if rng.random() < 0.3:
             return
@@ -218,11 +243,24 @@ def _blank_entity(entity_id: int, kind: str, jurisdiction: str, today: date) -> 
     """An entity row with every optional column empty."""
     stamp = datetime.combine(today, time(9), tzinfo=UTC)
     return {
-        "id": entity_id, "kind": kind, "jurisdiction_code": jurisdiction, "parent_id": None,
-        "body_id": None, "role_title": None, "term_start": None, "term_end": None,
-        "address": None, "website": None, "score": None, "band": None, "trusted": False,
-        "watchlist": False, "score_rulebook": None, "created_at": stamp, "updated_at": stamp,
-    }  # fmt: skip
+        "id": entity_id,
+        "kind": kind,
+        "jurisdiction_code": jurisdiction,
+        "parent_id": None,
+        "body_id": None,
+        "role_title": None,
+        "term_start": None,
+        "term_end": None,
+        "address": None,
+        "website": None,
+        "score": None,
+        "band": None,
+        "trusted": False,
+        "watchlist": False,
+        "score_rulebook": None,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
 
 
 def _registration_id(rng: random.Random, kind: str, country: str) -> str | None:
@@ -235,9 +273,13 @@ def _registration_id(rng: random.Random, kind: str, country: str) -> str | None:
         return f"VR {rng.randint(1000, 99999)}"
     n = rng.randint(10**7, 10**8 - 1)
     return {
-        "GB": f"{n:08d}", "US": f"{n // 10 % 100:02d}-{n % 10**7:07d}", "DE": f"HRB {n % 10**5}",
-        "FR": f"{n % 10**9:09d}", "ES": f"B{n:08d}", "IE": f"{n % 10**6:06d}",
-    }[country]  # fmt: skip
+        "GB": f"{n:08d}",
+        "US": f"{n // 10 % 100:02d}-{n % 10**7:07d}",
+        "DE": f"HRB {n % 10**5}",
+        "FR": f"{n % 10**9:09d}",
+        "ES": f"B{n:08d}",
+        "IE": f"{n % 10**6:06d}",
+    }[country]
 
 
 def _at(day: date, rng: random.Random) -> datetime:
@@ -248,8 +290,14 @@ def _at(day: date, rng: random.Random) -> datetime:
 class RecordLife:
     """One record from draft to its current state, as rows and logged steps."""
 
-    def __init__(self, gen: DemoGenerator, rng: random.Random, entity: dict[str, Any],
-                 agency: ref.DemoAgency, record_id: int) -> None:  # fmt: skip
+    def __init__(
+        self,
+        gen: DemoGenerator,
+        rng: random.Random,
+        entity: dict[str, Any],
+        agency: ref.DemoAgency,
+        record_id: int,
+    ) -> None:
         """Pick what the record is about; its history is built by build()."""
         self.gen, self.rng, self.entity, self.agency = gen, rng, entity, agency
         self.today = gen.today
@@ -263,17 +311,28 @@ class RecordLife:
         if occurred and entity["term_start"] and occurred < entity["term_start"]:
             occurred = None
         self.row = {
-            "id": record_id, "entity_id": entity["id"], "agency_id": gen.agency_ids[agency.slug],
+            "id": record_id,
+            "entity_id": entity["id"],
+            "agency_id": gen.agency_ids[agency.slug],
             "nature": "commendation" if category in ref.COMMENDATION_CATEGORIES else "violation",
             "category": category,
             "severity": rng.choices(("minor", "moderate", "serious", "severe"), (40, 35, 18, 7))[0],
-            "title": rng.choice(ref.TITLES[category]), "summary": None,
+            "title": rng.choice(ref.TITLES[category]),
+            "summary": None,
             "statute": rng.choice(ref.STATUTES[category]) if category in ref.STATUTES else None,
-            "occurred_on": occurred, "decided_on": decided, "published_at": None,
-            "penalty_amount": None, "penalty_currency": None, "source_url": None,
-            "source_id": f"demo-{record_id}", "remediated_on": None, "status": "draft",
-            "revision": 1, "status_reason": None, "created_by_id": None,
-        }  # fmt: skip
+            "occurred_on": occurred,
+            "decided_on": decided,
+            "published_at": None,
+            "penalty_amount": None,
+            "penalty_currency": None,
+            "source_url": None,
+            "source_id": f"demo-{record_id}",
+            "remediated_on": None,
+            "status": "draft",
+            "revision": 1,
+            "status_reason": None,
+            "created_by_id": None,
+        }
         self.row["ref"] = f"R-{decided.year}-{record_id:06d}"
         self._penalty()
         self.steps: list[tuple[datetime, str, dict[str, Any], dict[str, Any]]] = []
@@ -324,7 +383,9 @@ class RecordLife:
     def _publish(self, out: Batch) -> None:
         """Publish, then perhaps remediate, correct, appeal, respond or withdraw."""
         row, rng = self.row, self.rng
-        published = _at(min(row["decided_on"] + timedelta(days=rng.randint(1, 20)), self.today), rng)
+        published = _at(
+            min(row["decided_on"] + timedelta(days=rng.randint(1, 20)), self.today), rng
+        )
         row.update(status="published", published_at=published)
         self.step(published, "record.published")
         out.revisions.append(self._revision(1, published, None))
@@ -377,19 +438,45 @@ class RecordLife:
         when = self.later(1, 30)
         if when:
             body = self.rng.choice(RESPONSE_TEXTS)
-            out.responses.append({"record_id": self.row["id"], "entity_id": self.entity["id"],
-                                  "body": body, "published_at": when})  # fmt: skip
+            out.responses.append(
+                {
+                    "record_id": self.row["id"],
+                    "entity_id": self.entity["id"],
+                    "body": body,
+                    "published_at": when,
+                }
+            )
             self.step(when, "response.published", {"response": body})
 
     def _revision(self, number: int, when: datetime, reason: str | None) -> dict[str, Any]:
         """A revision row with the record's fields at that moment."""
-        keep = ("nature", "category", "severity", "title", "summary", "statute", "occurred_on",
-                "decided_on", "penalty_amount", "penalty_currency", "source_url", "remediated_on")  # fmt: skip
+        keep = (
+            "nature",
+            "category",
+            "severity",
+            "title",
+            "summary",
+            "statute",
+            "occurred_on",
+            "decided_on",
+            "penalty_amount",
+            "penalty_currency",
+            "source_url",
+            "remediated_on",
+        )
         values = {k: self.row[k] for k in keep}
-        jsonable = {k: v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, Decimal)
-                    else v for k, v in values.items()}  # fmt: skip
-        return {"record_id": self.row["id"], "revision": number, "fields": jsonable,
-                "reason": reason, "created_at": when, "actor": "demo"}  # fmt: skip
+        jsonable = {
+            k: v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, Decimal) else v
+            for k, v in values.items()
+        }
+        return {
+            "record_id": self.row["id"],
+            "revision": number,
+            "fields": jsonable,
+            "reason": reason,
+            "created_at": when,
+            "actor": "demo",
+        }
 
 
 class AppealStory:
@@ -408,9 +495,15 @@ class AppealStory:
         grounds = "The facts were misread; the inspection report supports our position."
         life.row["status"] = "under_appeal"
         life.step(filed, "appeal.filed", {"grounds": grounds})
-        appeal = {"record_id": life.row["id"], "entity_id": life.entity["id"], "grounds": grounds,
-                  "filed_at": filed, "status": "open", "decided_at": None,
-                  "decision_reason": None}  # fmt: skip
+        appeal = {
+            "record_id": life.row["id"],
+            "entity_id": life.entity["id"],
+            "grounds": grounds,
+            "filed_at": filed,
+            "status": "open",
+            "decided_at": None,
+            "decision_reason": None,
+        }
         self.out.appeals.append(appeal)
         decided = life.later(3, 30)
         if decided is None or rng.random() < 0.1:
@@ -421,9 +514,11 @@ class AppealStory:
     def _decide(self, appeal: dict[str, Any], when: datetime, outcome: str) -> None:
         """Record the decision and what it does to the record."""
         life = self.life
-        reasons = {"dismissed": "The evidence supports the finding as published.",
-                   "granted": "The finding is overturned: the evidence does not support it.",
-                   "amended": "The finding stands at a lower severity."}  # fmt: skip
+        reasons = {
+            "dismissed": "The evidence supports the finding as published.",
+            "granted": "The finding is overturned: the evidence does not support it.",
+            "amended": "The finding stands at a lower severity.",
+        }
         appeal.update(status=outcome, decided_at=when, decision_reason=reasons[outcome])
         extra: dict[str, Any] = {"outcome": outcome, "reason": reasons[outcome]}
         life.row["status"] = "overturned" if outcome == "granted" else "published"

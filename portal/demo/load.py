@@ -15,10 +15,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import click
-import scoring
 from sqlalchemy import Connection, Table, func, insert, text
 from sqlmodel import SQLModel, select
 
+import scoring
 from portal.db import Database
 from portal.demo import reference as ref
 from portal.demo.generate import Batch, DemoGenerator
@@ -47,9 +47,11 @@ class DemoReport:
 
     def summary(self) -> str:
         """One line for the terminal."""
-        return (f"Demo loaded: {self.entities:,} entities, {self.records:,} records, "
-                f"{self.events:,} change-log events in {self.seconds:.1f} s "
-                f"(peak memory {self.peak_mb:.0f} MB).")  # fmt: skip
+        return (
+            f"Demo loaded: {self.entities:,} entities, {self.records:,} records, "
+            f"{self.events:,} change-log events in {self.seconds:.1f} s "
+            f"(peak memory {self.peak_mb:.0f} MB)."
+        )
 
 
 def _table(name: str) -> Table:
@@ -57,15 +59,23 @@ def _table(name: str) -> Table:
     return SQLModel.metadata.tables[name]
 
 
-def load_demo(db: Database, data_dir: str, entities: int = 2000, seed: int = 1,
-              today: date | None = None, progress: bool = True) -> DemoReport:  # fmt: skip
+def load_demo(
+    db: Database,
+    data_dir: str,
+    entities: int = 2000,
+    seed: int = 1,
+    today: date | None = None,
+    progress: bool = True,
+) -> DemoReport:
     """Load the demo into an empty register: same seed and day, same data."""
     started = time.perf_counter()
     today = today or utcnow().date()
     with db.session() as session:
         if session.exec(select(func.count()).select_from(Entity)).one():
-            raise PortalError("The register already holds entities; the demo loads only into "
-                              "an empty one (use a new PORTAL_DATA_DIR).")  # fmt: skip
+            raise PortalError(
+                "The register already holds entities; the demo loads only into "
+                "an empty one (use a new PORTAL_DATA_DIR)."
+            )
     agency_ids = _reference_data(db, today)
     loader = _BatchLoader(db, DemoGenerator(seed, today, agency_ids), today)
     with _progress(entities, progress) as bar:
@@ -76,8 +86,9 @@ def load_demo(db: Database, data_dir: str, entities: int = 2000, seed: int = 1,
     loader.finish()
     _mark_demo_dir(Path(data_dir), seed, today)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return DemoReport(entities, loader.records, loader.events, time.perf_counter() - started,
-                      peak_kb / 1024)  # fmt: skip
+    return DemoReport(
+        entities, loader.records, loader.events, time.perf_counter() - started, peak_kb / 1024
+    )
 
 
 @contextmanager
@@ -100,8 +111,16 @@ def _reference_data(db: Database, today: date) -> dict[str, int]:
         for code, _parent, _locale, _currency in ref.JURISDICTIONS:
             ensure_jurisdiction(session, actor, code, start)
         for agency in ref.AGENCIES:
-            row = create_agency(session, actor, agency.slug, agency.name, agency.jurisdiction,
-                                list(agency.categories), agency.second_approval, start)  # fmt: skip
+            row = create_agency(
+                session,
+                actor,
+                agency.slug,
+                agency.name,
+                agency.jurisdiction,
+                list(agency.categories),
+                agency.second_approval,
+                start,
+            )
             ids[agency.slug] = row.id or 0
     return ids
 
@@ -141,12 +160,17 @@ class _BatchLoader:
         for row in batch.records:
             by_entity.setdefault(row["entity_id"], []).append(_facts(row))
         for entity in batch.entities:
-            facts = scoring.EntityFacts(entity["kind"], entity["jurisdiction_code"],
-                                        entity["term_end"])  # fmt: skip
+            facts = scoring.EntityFacts(
+                entity["kind"], entity["jurisdiction_code"], entity["term_end"]
+            )
             result = compute_score(facts, by_entity.get(entity["id"], []), self.today)
-            entity.update(score=result.value, band=result.band, trusted=result.trusted,
-                          watchlist=result.watchlist,
-                          score_rulebook=f"{result.rulebook_id} {result.rulebook_version}")  # fmt: skip
+            entity.update(
+                score=result.value,
+                band=result.band,
+                trusted=result.trusted,
+                watchlist=result.watchlist,
+                score_rulebook=f"{result.rulebook_id} {result.rulebook_version}",
+            )
 
     def _events(self, batch: Batch) -> list[dict[str, Any]]:
         """The batch's change-log events, chained after the current head."""
@@ -157,23 +181,40 @@ class _BatchLoader:
         for entity in batch.entities:
             records = by_entity.get(entity["id"], [])
             first = min((batch.histories[r["ref"]][0][0] for r in records), default=None)
-            created = (first or datetime.combine(self.today, datetime.min.time(), UTC)
-                       - timedelta(days=2000)) - timedelta(days=30)  # fmt: skip
+            created = (
+                first
+                or datetime.combine(self.today, datetime.min.time(), UTC) - timedelta(days=2000)
+            ) - timedelta(days=30)
             entity["created_at"] = entity["updated_at"] = created
-            events.append(self._event("entity.created", ("entity", entity["slug"]),
-                                      _entity_payload(entity), entity["id"], created))  # fmt: skip
+            events.append(
+                self._event(
+                    "entity.created",
+                    ("entity", entity["slug"]),
+                    _entity_payload(entity),
+                    entity["id"],
+                    created,
+                )
+            )
             for record in records:
                 for when, action, extra, state in batch.histories[record["ref"]]:
                     payload = {"record": snapshot(SimpleNamespace(**state)), **extra}
-                    events.append(self._event(action, ("record", record["ref"]), payload,
-                                              entity["id"], when))  # fmt: skip
+                    events.append(
+                        self._event(action, ("record", record["ref"]), payload, entity["id"], when)
+                    )
         return events
 
-    def _event(self, action: str, obj: tuple[str, str], payload: dict[str, Any],
-               entity_id: int, when: datetime) -> dict[str, Any]:  # fmt: skip
+    def _event(
+        self,
+        action: str,
+        obj: tuple[str, str],
+        payload: dict[str, Any],
+        entity_id: int,
+        when: datetime,
+    ) -> dict[str, Any]:
         """One chained event as a row dict."""
-        event = make_event(self.seq + 1, self.prev_hash, DEMO_ACTOR, action, obj, payload,
-                           entity_id, when)  # fmt: skip
+        event = make_event(
+            self.seq + 1, self.prev_hash, DEMO_ACTOR, action, obj, payload, entity_id, when
+        )
         self.seq, self.prev_hash = event.seq, event.hash
         return event.model_dump()
 
@@ -183,9 +224,12 @@ class _BatchLoader:
             session.add(Counter(name="record", value=self.next_record_id - 1))
             if not self.db.is_sqlite:
                 for table in ("entity", "record"):
-                    session.connection().execute(text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                        f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))  # fmt: skip
+                    session.connection().execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                            f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                        )
+                    )
 
 
 def _insert(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
@@ -198,19 +242,35 @@ def _facts(row: dict[str, Any]) -> scoring.RecordFacts:
     """A generated record as the scoring engine sees it."""
     published = row["published_at"].date() if row["published_at"] else None
     return scoring.RecordFacts(
-        ref=row["ref"], nature=row["nature"], category=row["category"],
-        severity=row["severity"], decided_on=row["decided_on"], status=row["status"],
-        published_on=published, remediated_on=row["remediated_on"],
-    )  # fmt: skip
+        ref=row["ref"],
+        nature=row["nature"],
+        category=row["category"],
+        severity=row["severity"],
+        decided_on=row["decided_on"],
+        status=row["status"],
+        published_on=published,
+        remediated_on=row["remediated_on"],
+    )
 
 
 def _entity_payload(entity: dict[str, Any]) -> dict[str, Any]:
     """The entity.created payload, with the keys the entity service logs."""
-    keys = ("name", "kind", "slug", "sector", "registration_id", "role_title", "term_start",
-            "term_end")  # fmt: skip
+    keys = (
+        "name",
+        "kind",
+        "slug",
+        "sector",
+        "registration_id",
+        "role_title",
+        "term_start",
+        "term_end",
+    )
     payload = {key: entity.get(key) for key in keys}
-    payload.update(jurisdiction=entity["jurisdiction_code"], parent_id=entity["parent_id"],
-                   body_id=entity["body_id"])  # fmt: skip
+    payload.update(
+        jurisdiction=entity["jurisdiction_code"],
+        parent_id=entity["parent_id"],
+        body_id=entity["body_id"],
+    )
     return payload
 
 

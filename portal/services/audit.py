@@ -121,9 +121,7 @@ def append_event(
 ) -> AuditEvent:
     """Append one event to the chain in the caller's transaction."""
     seq, prev_hash = _locked_head(session)
-    row = make_event(
-        seq + 1, prev_hash, actor.label, action, obj, payload, entity_id, occurred_at
-    )
+    row = make_event(seq + 1, prev_hash, actor.label, action, obj, payload, entity_id, occurred_at)
     session.add(row)
     session.info[_HEAD_KEY] = (row.seq, row.hash)
     return row

@@ -18,9 +18,21 @@ from portal.services.audit import append_event
 from search.names import name_key
 
 ENTITY_COLUMNS = (
-    "name", "kind", "jurisdiction", "slug", "sector", "registration_id", "aliases",
-    "parent_slug", "address", "website", "role_title", "body_slug", "term_start", "term_end",
-)  # fmt: skip
+    "name",
+    "kind",
+    "jurisdiction",
+    "slug",
+    "sector",
+    "registration_id",
+    "aliases",
+    "parent_slug",
+    "address",
+    "website",
+    "role_title",
+    "body_slug",
+    "term_start",
+    "term_end",
+)
 
 
 @dataclass
@@ -176,8 +188,16 @@ def create_entity(
     return entity
 
 
-UPDATABLE = ("name", "sector", "registration_id", "address", "website", "role_title",
-             "term_start", "term_end")  # fmt: skip
+UPDATABLE = (
+    "name",
+    "sector",
+    "registration_id",
+    "address",
+    "website",
+    "role_title",
+    "term_start",
+    "term_end",
+)
 
 
 def update_entity(

@@ -63,15 +63,19 @@ class ImportReport:
         if self.file_error:
             return [f"error: {self.file}: {self.file_error}; nothing was imported."]
         if self.errors:
-            head = (f"error: {len(self.errors)} of {self.rows} rows of {self.file} are invalid; "
-                    "nothing was imported.")  # fmt: skip
+            head = (
+                f"error: {len(self.errors)} of {self.rows} rows of {self.file} are invalid; "
+                "nothing was imported."
+            )
             shown = [f"  {e}" for e in self.errors[:MAX_ERRORS_SHOWN]]
             more = len(self.errors) - MAX_ERRORS_SHOWN
             return [head, *shown, *([f"  ... and {more} more"] if more > 0 else [])]
         verb = "would import" if self.dry_run else "imported"
         tail = f", {self.skipped} already present" if self.skipped else ""
         note = " (dry run: nothing written)" if self.dry_run else ""
-        return [f"{self.file}: {self.rows} rows checked; {verb} {self.created} {self.what}{tail}{note}."]
+        return [
+            f"{self.file}: {self.rows} rows checked; {verb} {self.created} {self.what}{tail}{note}."
+        ]
 
 
 def read_rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, int, dict[str, Any]]]:
@@ -90,7 +94,9 @@ def _check_columns(found: list[str], columns: tuple[str, ...]) -> None:
     """Refuse files whose columns we do not know: they would be silently lost."""
     unknown = [c for c in found if c not in columns]
     if unknown:
-        raise PortalError(f"unknown columns {', '.join(unknown)}; expected some of {', '.join(columns)}")
+        raise PortalError(
+            f"unknown columns {', '.join(unknown)}; expected some of {', '.join(columns)}"
+        )
 
 
 def _csv_rows(content: str, columns: tuple[str, ...]) -> Iterator[tuple[int, int, dict[str, Any]]]:
@@ -105,7 +111,9 @@ def _csv_rows(content: str, columns: tuple[str, ...]) -> Iterator[tuple[int, int
         yield number, reader.line_num, clean
 
 
-def _json_lines(content: str, columns: tuple[str, ...]) -> Iterator[tuple[int, int, dict[str, Any]]]:
+def _json_lines(
+    content: str, columns: tuple[str, ...]
+) -> Iterator[tuple[int, int, dict[str, Any]]]:
     """Rows of a JSON Lines file, one object per non-empty line."""
     number = 0
     for line_no, line in enumerate(content.splitlines(), start=1):
@@ -223,7 +231,9 @@ def _find_entity(session: Session, row: Mapping[str, Any]) -> Entity:
             raise ValidationFailed("unknown entity", {"entity_slug": f"no entity {slug!r}"})
         return entity
     if not reg_id:
-        raise ValidationFailed("no entity", {"entity_slug": "or entity_registration_id is required"})
+        raise ValidationFailed(
+            "no entity", {"entity_slug": "or entity_registration_id is required"}
+        )
     matches = session.exec(select(Entity).where(Entity.registration_id == reg_id).limit(2)).all()
     if len(matches) != 1:
         reason = "matches no entity" if not matches else "matches more than one entity"

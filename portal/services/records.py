@@ -28,13 +28,34 @@ from portal.services.counters import next_value
 from portal.services.scores import refresh_score
 
 RECORD_COLUMNS = (
-    "entity_slug", "entity_registration_id", "category", "severity", "title", "decided_on",
-    "nature", "source_id", "summary", "statute", "occurred_on", "penalty_amount",
-    "penalty_currency", "source_url",
-)  # fmt: skip
+    "entity_slug",
+    "entity_registration_id",
+    "category",
+    "severity",
+    "title",
+    "decided_on",
+    "nature",
+    "source_id",
+    "summary",
+    "statute",
+    "occurred_on",
+    "penalty_amount",
+    "penalty_currency",
+    "source_url",
+)
 # The fields a correction may change; each change is kept as a new revision.
-CORRECTABLE = ("category", "severity", "title", "summary", "statute", "occurred_on",
-               "decided_on", "penalty_amount", "penalty_currency", "source_url")  # fmt: skip
+CORRECTABLE = (
+    "category",
+    "severity",
+    "title",
+    "summary",
+    "statute",
+    "occurred_on",
+    "decided_on",
+    "penalty_amount",
+    "penalty_currency",
+    "source_url",
+)
 
 
 REVISION_FIELDS = ("nature", *CORRECTABLE, "remediated_on")
@@ -183,15 +204,16 @@ def _keep_revision(session: Session, actor: Actor, record: Record, reason: str |
 def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
     """Dates and amounts as strings, so the revision fits a JSON column."""
     return {
-        k: v.isoformat() if isinstance(v, date | datetime) else str(v) if isinstance(v, Decimal)
+        k: v.isoformat()
+        if isinstance(v, date | datetime)
+        else str(v)
+        if isinstance(v, Decimal)
         else v
         for k, v in values.items()
-    }  # fmt: skip
+    }
 
 
-def publish_record(
-    session: Session, actor: Actor, record: Record, rescore: bool = True
-) -> Record:
+def publish_record(session: Session, actor: Actor, record: Record, rescore: bool = True) -> Record:
     """Publish a draft (or approved) finding: it becomes public and counts.
 
     Bulk imports pass rescore=False and rescore each touched entity once at the end.
@@ -222,8 +244,11 @@ def correct_record(
     unknown = set(changes) - set(CORRECTABLE)
     if unknown:
         raise ValidationFailed("Unknown fields.", {k: "cannot be corrected" for k in unknown})
-    diff = {k: {"from": getattr(record, k), "to": v} for k, v in changes.items()
-            if getattr(record, k) != v}  # fmt: skip
+    diff = {
+        k: {"from": getattr(record, k), "to": v}
+        for k, v in changes.items()
+        if getattr(record, k) != v
+    }
     if not diff:
         raise ValidationFailed("The correction changes nothing.", {"changes": "are empty"})
     for key, change in diff.items():

@@ -33,10 +33,11 @@ def register_counts(session: Session) -> dict[str, object]:
     by_kind = dict(session.exec(select(Entity.kind, func.count()).group_by(Entity.kind)).all())
     by_band = dict(
         session.exec(
-            select(Entity.band, func.count()).where(col(Entity.band).is_not(None))
+            select(Entity.band, func.count())
+            .where(col(Entity.band).is_not(None))
             .group_by(Entity.band)
         ).all()
-    )  # fmt: skip
+    )
     published = session.exec(
         select(func.count()).select_from(Record).where(Record.status == RecordStatus.PUBLISHED)
     ).one()

@@ -84,7 +84,11 @@ def _tamper(db, sql):
 
 def test_an_edited_payload_is_caught_with_its_seq(db):
     _seed(db)
-    _tamper(db, "UPDATE auditevent SET payload = replace(payload, 'Acme', 'Acne') WHERE action = 'entity.created'")
+    _tamper(
+        db,
+        "UPDATE auditevent SET payload = replace(payload, 'Acme', 'Acne') "
+        "WHERE action = 'entity.created'",
+    )
     with db.session() as session:
         report = verify_chain(session)
     assert not report.ok

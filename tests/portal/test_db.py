@@ -43,7 +43,9 @@ def test_concurrent_writers_all_succeed_with_one_valid_chain(db, app):
         report = verify_chain(session)
         count = session.connection().execute(text("SELECT count(*) FROM entity")).scalar()
     assert count == 1 + WRITERS * EACH
-    assert report.ok and report.events == 1 + 1 + WRITERS * EACH  # jurisdiction, First Ltd, the rest
+    assert (
+        report.ok and report.events == 1 + 1 + WRITERS * EACH
+    )  # jurisdiction, First Ltd, the rest
 
 
 @sqlite_only

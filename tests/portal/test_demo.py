@@ -71,7 +71,9 @@ def test_default_demo_has_the_promised_size(default_demo):
     with db.session() as session:
         assert session.exec(select(func.count()).select_from(Agency)).one() >= 10
         jurisdictions = session.exec(select(Entity.jurisdiction_code).distinct()).all()
-        first, last = session.exec(select(func.min(Record.decided_on), func.max(Record.decided_on))).one()
+        first, last = session.exec(
+            select(func.min(Record.decided_on), func.max(Record.decided_on))
+        ).one()
     assert len(jurisdictions) >= 6
     assert (TODAY - first).days > 5 * 365 and last <= TODAY
 
@@ -131,8 +133,9 @@ def test_demo_refuses_a_register_that_holds_data(default_demo):
 
 
 def test_demo_loads_on_the_configured_engine_and_services_follow_it(db, app):
-    report = load_demo(db, app.config["DATA_DIR"], entities=150, seed=3, today=TODAY,
-                       progress=False)  # fmt: skip
+    report = load_demo(
+        db, app.config["DATA_DIR"], entities=150, seed=3, today=TODAY, progress=False
+    )
     from tests.factories import make_agency, make_entity, make_record
 
     with db.writing() as session:

@@ -97,9 +97,16 @@ def test_json_lines_are_read_like_csv(db, tmp_path):
     path = tmp_path / "e.jsonl"
     lines = [
         {"name": "Stadt Köln", "kind": "government_body", "jurisdiction": "DE"},
-        {"name": "Jane Roe", "kind": "official", "jurisdiction": "DE", "role_title": "Mayor",
-         "body_slug": "stadt-koln", "term_start": "2020-05-01", "aliases": ["J. Roe"]},
-    ]  # fmt: skip
+        {
+            "name": "Jane Roe",
+            "kind": "official",
+            "jurisdiction": "DE",
+            "role_title": "Mayor",
+            "body_slug": "stadt-koln",
+            "term_start": "2020-05-01",
+            "aliases": ["J. Roe"],
+        },
+    ]
     path.write_text("\n".join(json.dumps(x) for x in lines) + "\n\n", encoding="utf-8")
     report = import_entities(db, path)
     assert report.ok, report.lines()
@@ -110,24 +117,39 @@ def test_json_lines_are_read_like_csv(db, tmp_path):
 
 
 def test_unknown_columns_and_broken_json_are_refused(db, tmp_path):
-    bad_header = _write_csv(tmp_path / "e.csv", [["A", "business", "GB", "x"]],
-                            header=["name", "kind", "jurisdiction", "colour"])  # fmt: skip
+    bad_header = _write_csv(
+        tmp_path / "e.csv",
+        [["A", "business", "GB", "x"]],
+        header=["name", "kind", "jurisdiction", "colour"],
+    )
     report = import_entities(db, bad_header)
     assert report.file_error and "unknown columns colour" in report.file_error
     broken = tmp_path / "e.jsonl"
     broken.write_text('{"name": "A", "kind": "business", "jurisdiction": "GB"}\n{"name": \n')
     report = import_entities(db, broken)
-    assert [str(e) for e in report.errors] == ["row 2 (line 2): is not valid JSON (Expecting value)"]
+    assert [str(e) for e in report.errors] == [
+        "row 2 (line 2): is not valid JSON (Expecting value)"
+    ]
 
 
 def test_records_import_publishes_and_scores(db, tmp_path):
     with db.writing() as session:
         make_agency(session)
         make_entity(session, name="Acme Widgets Ltd", registration_id="01234567")
-    header = ["entity_registration_id", "category", "severity", "title", "decided_on",
-              "penalty_amount", "penalty_currency", "source_id"]  # fmt: skip
-    rows = [["01234567", "data_protection", "serious", "Breach", "2026-01-10", "1000", "GBP", "a"],
-            ["01234567", "transparency", "minor", "Late reply", "2025-12-01", "", "", "b"]]  # fmt: skip
+    header = [
+        "entity_registration_id",
+        "category",
+        "severity",
+        "title",
+        "decided_on",
+        "penalty_amount",
+        "penalty_currency",
+        "source_id",
+    ]
+    rows = [
+        ["01234567", "data_protection", "serious", "Breach", "2026-01-10", "1000", "GBP", "a"],
+        ["01234567", "transparency", "minor", "Late reply", "2025-12-01", "", "", "b"],
+    ]
     path = _write_csv(tmp_path / "r.csv", rows, header)
     report = import_records(db, path, agency_slug="ico")
     assert report.ok and report.created == 2, report.lines()
@@ -144,13 +166,22 @@ def test_records_rows_are_checked_against_the_agency(db, tmp_path):
     with db.writing() as session:
         make_agency(session)
         make_entity(session, name="Acme Widgets Ltd")
-    header = ["entity_slug", "category", "severity", "title", "decided_on", "occurred_on",
-              "penalty_amount"]  # fmt: skip
-    rows = [["acme-widgets-ltd", "environment", "minor", "Spill", "2026-01-10", "", ""],
-            ["nobody", "data_protection", "minor", "X", "2026-01-10", "", ""],
-            ["acme-widgets-ltd", "data_protection", "minor", "X", "2099-01-01", "", ""],
-            ["acme-widgets-ltd", "data_protection", "minor", "X", "2026-01-01", "2026-02-01", ""],
-            ["acme-widgets-ltd", "data_protection", "minor", "X", "2026-01-01", "", "-5"]]  # fmt: skip
+    header = [
+        "entity_slug",
+        "category",
+        "severity",
+        "title",
+        "decided_on",
+        "occurred_on",
+        "penalty_amount",
+    ]
+    rows = [
+        ["acme-widgets-ltd", "environment", "minor", "Spill", "2026-01-10", "", ""],
+        ["nobody", "data_protection", "minor", "X", "2026-01-10", "", ""],
+        ["acme-widgets-ltd", "data_protection", "minor", "X", "2099-01-01", "", ""],
+        ["acme-widgets-ltd", "data_protection", "minor", "X", "2026-01-01", "2026-02-01", ""],
+        ["acme-widgets-ltd", "data_protection", "minor", "X", "2026-01-01", "", "-5"],
+    ]
     report = import_records(db, _write_csv(tmp_path / "r.csv", rows, header), agency_slug="ico")
     reasons = {e.row: e.message for e in report.errors}
     assert "category: 'environment' is not one of ico's" in reasons[1]
@@ -175,8 +206,11 @@ def test_cli_import_exits_non_zero_with_rows_listed(app, tmp_path):
 
 def test_cli_errors_are_one_clear_line(app, tmp_path):
     path = _write_csv(tmp_path / "r.csv", [], ["entity_slug"])
-    env = {**os.environ, "PORTAL_DATA_DIR": app.config["DATA_DIR"],
-           "DATABASE_URL": app.config["DATABASE_URL"]}  # fmt: skip
+    env = {
+        **os.environ,
+        "PORTAL_DATA_DIR": app.config["DATA_DIR"],
+        "DATABASE_URL": app.config["DATABASE_URL"],
+    }
     command = [sys.executable, "-m", "portal", "import", "records", str(path), "--agency", "nope"]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1

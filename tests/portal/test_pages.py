@@ -49,7 +49,7 @@ def test_pages_carry_security_headers(client):
 
 def test_htmx_is_vendored_with_its_licence(client):
     html = client.get("/").get_data(as_text=True)
-    assert '/static/vendor/htmx/htmx.min.js' in html
+    assert "/static/vendor/htmx/htmx.min.js" in html
     assert "unpkg" not in html and "cdn" not in html.lower()
     with client.get("/static/vendor/htmx/htmx.min.js") as script:
         assert script.status_code == 200 and b"htmx" in script.data

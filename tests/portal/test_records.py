@@ -58,9 +58,10 @@ def test_correction_is_a_new_revision_and_keeps_the_old(db, world):
     with db.session() as session:
         record = _record(session, world["ref"])
         revisions = session.exec(
-            select(RecordRevision).where(RecordRevision.record_id == record.id)
+            select(RecordRevision)
+            .where(RecordRevision.record_id == record.id)
             .order_by(RecordRevision.revision)
-        ).all()  # fmt: skip
+        ).all()
         event = session.exec(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
         entity = session.get(Entity, world["entity"])
     assert record.revision == 2 and record.severity == "serious"
@@ -121,8 +122,9 @@ ALLOWED = {
 }
 
 
-@pytest.mark.parametrize("who", ["anonymous", "representative", "other agency's regulator",
-                                 "admin", "right regulator"])  # fmt: skip
+@pytest.mark.parametrize(
+    "who", ["anonymous", "representative", "other agency's regulator", "admin", "right regulator"]
+)
 @pytest.mark.parametrize("action", list(ACTIONS))
 def test_access_table(db, world, who, action):
     actor = _actors(world)[who]

@@ -1,0 +1,88 @@
+"""What the public may read: entities, their visible records and explained scores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+import scoring
+from portal.errors import NotFound
+from portal.models import PUBLIC_STATUSES, Agency, Entity, EntityAlias, Record, utcnow
+from portal.services.scores import SCORED_STATUSES, compute_score, entity_facts, record_facts
+
+
+@dataclass
+class EntityView:
+    """An entity with the names and links its public pages and API show."""
+
+    entity: Entity
+    aliases: list[str]
+    parent_slug: str | None
+    body_slug: str | None
+
+
+def entity_view(session: Session, slug: str) -> EntityView:
+    """The public view of one entity, or NotFound."""
+    entity = session.exec(select(Entity).where(Entity.slug == slug)).first()
+    if entity is None:
+        raise NotFound(f"No entity has the slug {slug!r}.")
+    aliases = session.exec(
+        select(EntityAlias.name).where(EntityAlias.entity_id == entity.id).order_by(EntityAlias.id)
+    ).all()
+    related = {entity.parent_id, entity.body_id} - {None}
+    slugs = dict(
+        session.exec(select(Entity.id, Entity.slug).where(col(Entity.id).in_(related))).all()
+    )
+    return EntityView(entity, list(aliases), slugs.get(entity.parent_id), slugs.get(entity.body_id))
+
+
+def records_in_view(entity: Entity, today: date | None = None) -> bool:
+    """False once an official's records have left public view (rulebook: officials)."""
+    day = today or utcnow().date()
+    rulebook = scoring.default_rulebooks().select(entity.jurisdiction_code, day)
+    return scoring.is_public(entity_facts(entity), rulebook, day)
+
+
+def scored_records(session: Session, entity: Entity) -> list[Record]:
+    """The records the score reads: published or under appeal."""
+    return list(
+        session.exec(
+            select(Record)
+            .where(Record.entity_id == entity.id, col(Record.status).in_(SCORED_STATUSES))
+            .order_by(col(Record.decided_on).desc(), col(Record.id).desc())
+        ).all()
+    )
+
+
+def current_score(
+    session: Session, entity: Entity, as_of: date | None = None
+) -> tuple[scoring.Score, tuple[scoring.ScoreChange, ...]]:
+    """The explained score today (or on a later date) and what changes next."""
+    day = as_of or utcnow().date()
+    facts = [record_facts(r) for r in scored_records(session, entity)]
+    result = compute_score(entity_facts(entity), facts, day)
+    rulebook = scoring.default_rulebooks().select(entity.jurisdiction_code, day)
+    upcoming = scoring.upcoming_changes(entity_facts(entity), facts, rulebook, day)
+    return result, upcoming
+
+
+def public_records(
+    session: Session, entity: Entity, page: int, per_page: int
+) -> tuple[list[tuple[Record, str]], int]:
+    """A page of an entity's public records with their agency slugs, and the total."""
+    if not records_in_view(entity):
+        return [], 0
+    where = (Record.entity_id == entity.id, col(Record.status).in_(PUBLIC_STATUSES))
+    total = session.exec(select(func.count()).select_from(Record).where(*where)).one()
+    rows = session.exec(
+        select(Record, Agency.slug)
+        .join(Agency, col(Agency.id) == Record.agency_id)
+        .where(*where)
+        .order_by(col(Record.decided_on).desc(), col(Record.id).desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return [(record, agency_slug) for record, agency_slug in rows], total
