@@ -65,10 +65,12 @@ def get_db() -> Database:
 
 def _register_blueprints(app: Flask) -> None:
     """Attach every area's views."""
-    from portal.views import api, main
+    from portal.views import api, entities, main, methodology
 
     app.register_blueprint(main.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(methodology.bp)
+    app.register_blueprint(entities.bp)
 
 
 def _wants_json() -> bool:

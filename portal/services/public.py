@@ -57,16 +57,48 @@ def scored_records(session: Session, entity: Entity) -> list[Record]:
     )
 
 
-def current_score(
-    session: Session, entity: Entity, as_of: date | None = None
+def explained_score(
+    entity: Entity, records: list[Record], as_of: date | None = None
 ) -> tuple[scoring.Score, tuple[scoring.ScoreChange, ...]]:
-    """The explained score today (or on a later date) and what changes next."""
+    """The explained score of an entity with these records, and what changes next."""
     day = as_of or utcnow().date()
-    facts = [record_facts(r) for r in scored_records(session, entity)]
+    facts = [record_facts(r) for r in records]
     result = compute_score(entity_facts(entity), facts, day)
     rulebook = scoring.default_rulebooks().select(entity.jurisdiction_code, day)
     upcoming = scoring.upcoming_changes(entity_facts(entity), facts, rulebook, day)
     return result, upcoming
+
+
+def current_score(
+    session: Session, entity: Entity
+) -> tuple[scoring.Score, tuple[scoring.ScoreChange, ...]]:
+    """The explained score today and what changes next."""
+    return explained_score(entity, scored_records(session, entity))
+
+
+@dataclass
+class EntityPage:
+    """Everything the entity page shows, read in a fixed number of queries."""
+
+    view: EntityView
+    score: scoring.Score
+    upcoming: tuple[scoring.ScoreChange, ...]
+    records: list[Record]
+    agency_names: dict[int, str]
+    in_view: bool
+
+
+def entity_page(session: Session, slug: str) -> EntityPage:
+    """The public profile of an entity: score, explanation and records."""
+    view = entity_view(session, slug)
+    in_view = records_in_view(view.entity)
+    records = scored_records(session, view.entity) if in_view else []
+    score, upcoming = explained_score(view.entity, records)
+    agency_ids = {r.agency_id for r in records}
+    names = dict(
+        session.exec(select(Agency.id, Agency.name).where(col(Agency.id).in_(agency_ids))).all()
+    )
+    return EntityPage(view, score, upcoming, records, names, in_view)
 
 
 def public_records(
