@@ -122,7 +122,8 @@ def scores() -> None:
 
 @scores.command()
 @click.option("--as-of", "as_of", default=None, help="Score as of YYYY-MM-DD (default today).")
-def recompute(as_of: str | None) -> None:
+@click.option("--workers", default=2, show_default=True, help="Processes that score batches.")
+def recompute(as_of: str | None, workers: int) -> None:
     """Recompute every stored score in streamed batches."""
     from datetime import date
 
@@ -131,7 +132,7 @@ def recompute(as_of: str | None) -> None:
     day = date.fromisoformat(as_of) if as_of else None
     started = time.perf_counter()
     with command_app() as app, _progress_bar(db_of(app), "Scoring") as bar:
-        seen, changed = recompute_all(db_of(app), day, progress=bar)
+        seen, changed = recompute_all(db_of(app), day, progress=bar, workers=workers)
     click.echo(
         f"Rescored {seen:,} entities, {changed:,} scores changed, "
         f"in {time.perf_counter() - started:.1f} s."

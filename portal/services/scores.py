@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Iterable
 from datetime import date
 
@@ -77,28 +78,48 @@ def _score_columns(result: scoring.Score) -> dict[str, object]:
     }
 
 
-def recompute_batch(session: Session, low: int, high: int, as_of: date) -> tuple[int, int]:
-    """Rescore entities with ids in [low, high); return (entities seen, rows changed)."""
+_ENTITY_COLUMNS = (Entity.id, Entity.kind, Entity.jurisdiction_code, Entity.term_end,
+                   Entity.score, Entity.band, Entity.trusted, Entity.watchlist,
+                   Entity.score_rulebook)  # fmt: skip
+_RECORD_COLUMNS = (Record.entity_id, Record.ref, Record.nature, Record.category, Record.severity,
+                   Record.decided_on, Record.status, Record.published_at,
+                   Record.remediated_on)  # fmt: skip
+
+
+def score_changes(
+    session: Session, low: int, high: int, as_of: date
+) -> tuple[int, list[dict[str, object]]]:
+    """Score entities with ids in [low, high); return how many, and the stored rows to change.
+
+    Plain column tuples, not ORM objects: building objects was most of the time.
+    """
     entities = session.exec(
-        select(Entity).where(Entity.id >= low, Entity.id < high).order_by(col(Entity.id))
+        select(*_ENTITY_COLUMNS).where(Entity.id >= low, Entity.id < high)
     ).all()
     records = session.exec(
-        select(Record).where(
+        select(*_RECORD_COLUMNS).where(
             Record.entity_id >= low,
             Record.entity_id < high,
             col(Record.status).in_(SCORED_STATUSES),
         )
     ).all()
     by_entity: dict[int, list[scoring.RecordFacts]] = {}
-    for record in records:
-        by_entity.setdefault(record.entity_id, []).append(record_facts(record))
+    for entity_id, ref, nature, category, severity, decided, status, published, remedied in records:
+        by_entity.setdefault(entity_id, []).append(
+            scoring.RecordFacts(ref, str(nature), category, str(severity), decided, str(status),
+                                published.date() if published else None, remedied)
+        )  # fmt: skip
     changes = []
-    for entity in entities:
-        columns = _score_columns(
-            compute_score(entity_facts(entity), by_entity.get(entity.id or 0, []), as_of)
-        )
-        if any(getattr(entity, key) != value for key, value in columns.items()):
-            changes.append({"entity_id": entity.id, **columns})
+    for entity_id, kind, jurisdiction, term_end, *stored in entities:
+        facts = scoring.EntityFacts(str(kind), jurisdiction, term_end)
+        columns = _score_columns(compute_score(facts, by_entity.get(entity_id, []), as_of))
+        if tuple(stored) != tuple(columns.values()):
+            changes.append({"entity_id": entity_id, **columns})
+    return len(entities), changes
+
+
+def store_scores(session: Session, changes: list[dict[str, object]]) -> None:
+    """Write computed score columns in one executemany UPDATE."""
     if changes:
         table = Entity.__table__  # type: ignore[attr-defined]
         statement = (
@@ -107,7 +128,32 @@ def recompute_batch(session: Session, low: int, high: int, as_of: date) -> tuple
             .values({key: bindparam(key) for key in changes[0] if key != "entity_id"})
         )
         session.connection().execute(statement, changes)
-    return len(entities), len(changes)
+
+
+def recompute_batch(session: Session, low: int, high: int, as_of: date) -> tuple[int, int]:
+    """Rescore entities with ids in [low, high) in the caller's transaction."""
+    count, changes = score_changes(session, low, high, as_of)
+    store_scores(session, changes)
+    return count, len(changes)
+
+
+_WORKER_DB: dict[str, Database] = {}
+
+
+def _recompute_range(url: str, low: int, high: int, day: date) -> tuple[int, int]:
+    """One batch in a worker process, with that process's own connection pool."""
+    db = _WORKER_DB.get(url) or _WORKER_DB.setdefault(url, Database(url))
+    return _recompute_with(db, low, high, day)
+
+
+def _recompute_with(db: Database, low: int, high: int, day: date) -> tuple[int, int]:
+    """Score one batch, then store what changed."""
+    with db.session() as session:
+        count, changes = score_changes(session, low, high, day)
+    # Read and score outside the write lock; hold it only for the short UPDATE.
+    with db.writing() as session:
+        store_scores(session, changes)
+    return count, len(changes)
 
 
 def recompute_all(
@@ -115,17 +161,29 @@ def recompute_all(
     as_of: date | None = None,
     batch: int = 5000,
     progress: Callable[[int], None] = lambda n: None,
+    workers: int = 1,
 ) -> tuple[int, int]:
-    """Rescore every entity in streamed batches; return (entities, scores changed)."""
+    """Rescore every entity in streamed batches; return (entities, scores changed).
+
+    With workers > 1 the batches are scored in that many processes; scoring is
+    CPU-bound and each batch's short write waits its turn (BEGIN IMMEDIATE).
+    """
     day = as_of or utcnow().date()
     with db.session() as session:
         low, high = session.exec(select(func.min(Entity.id), func.max(Entity.id))).one()
-    seen = changed = 0
     if low is None:
         return 0, 0
-    for start in range(low, high + 1, batch):
-        with db.writing() as session:
-            count, updated = recompute_batch(session, start, start + batch, day)
+    ranges = [(db.url, start, start + batch, day) for start in range(low, high + 1, batch)]
+    seen = changed = 0
+    if workers > 1 and len(ranges) > 1:
+        context = multiprocessing.get_context("spawn")
+        with context.Pool(workers) as pool:
+            for count, updated in pool.starmap(_recompute_range, ranges, chunksize=1):
+                seen, changed = seen + count, changed + updated
+                progress(count)
+        return seen, changed
+    for _url, start, end, _day in ranges:
+        count, updated = _recompute_with(db, start, end, day)
         seen, changed = seen + count, changed + updated
         progress(count)
     return seen, changed
