@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from portal.config import ROOT, load_config, local_secret_key
 from portal.db import Database
 from portal.errors import ConfigError, PortalError
+from portal.search_index import init_search
 
 log = logging.getLogger(__name__)
 htmx = Htmx()
@@ -34,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["portal.db"] = Database(
         app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"]
     )
+    init_search(app)
     htmx.init_app(app)
     _register_blueprints(app)
     _register_error_handlers(app)
@@ -65,12 +67,14 @@ def get_db() -> Database:
 
 def _register_blueprints(app: Flask) -> None:
     """Attach every area's views."""
-    from portal.views import api, entities, main, methodology
+    from portal.views import api, entities, main, methodology, records, search
 
     app.register_blueprint(main.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(methodology.bp)
     app.register_blueprint(entities.bp)
+    app.register_blueprint(search.bp)
+    app.register_blueprint(records.bp)
 
 
 def _wants_json() -> bool:

@@ -26,6 +26,7 @@ def command_app() -> Iterator[Flask]:
     try:
         yield app
     finally:
+        app.extensions["portal.search"].close()
         db_of(app).dispose()
 
 
@@ -49,6 +50,9 @@ def init() -> None:
         Path(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
         upgrade(db_of(app))
         click.echo(f"Database ready: {db_of(app).engine.url.render_as_string(hide_password=True)}")
+        index = app.extensions["portal.search"]
+        index.refresh() or index.rebuild()
+        click.echo(f"Search index ready: {index.backend.count():,} documents")
 
 
 @cli.command()
@@ -63,6 +67,8 @@ def demo(entities: int, seed: int) -> None:
         upgrade(db_of(app))
         report = load_demo(db_of(app), app.config["DATA_DIR"], entities=entities, seed=seed)
         click.echo(report.summary())
+        count, seconds = app.extensions["portal.search"].rebuild()
+        click.echo(f"Search index built: {count:,} documents in {seconds:.1f} s.")
 
 
 @cli.command()
@@ -151,6 +157,19 @@ def _progress_bar(db: Database, label: str) -> Iterator[Any]:
         total = session.exec(select(func.count()).select_from(Entity)).one()
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
         yield bar.update
+
+
+@cli.group()
+def search() -> None:
+    """This machine's search index."""
+
+
+@search.command()
+def reindex() -> None:
+    """Rebuild the index from the database beside the live one, then swap it in."""
+    with command_app() as app:
+        count, seconds = app.extensions["portal.search"].rebuild()
+    click.echo(f"Search index rebuilt: {count:,} documents in {seconds:.1f} s.")
 
 
 @cli.group()

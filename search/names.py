@@ -72,3 +72,77 @@ def name_tokens(name: str) -> list[str]:
 def name_key(name: str) -> str:
     """The key two spellings of one organisation's name share."""
     return " ".join(name_tokens(name))
+
+
+# Letters NFKD leaves whole; spelled out so "Œuvre" and "Đuro" match what people type.
+_TRANSLIT = str.maketrans({"œ": "oe", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h"})
+_WORD = re.compile(r"[^\W_]+")
+_PHRASE_WORDS: tuple[tuple[tuple[str, ...], str], ...] = tuple(
+    (tuple(phrase.split()), token) for phrase, token in LEGAL_PHRASES
+)
+Span = tuple[str, int, int]
+
+
+def _fold_char(char: str) -> str:
+    """One character folded as `fold` folds it, with joiners dropped and `&` spelled out."""
+    folded = _JOINERS.sub("", fold(char).translate(_TRANSLIT))
+    return " and " if folded == "&" else folded
+
+
+def _folded_with_offsets(text: str) -> tuple[str, list[int]]:
+    """The folded text and, for each of its characters, the offset it came from in `text`."""
+    if text.isascii():
+        clean = text.lower().replace("\0", " ").replace("\x01", " ")
+        return _JOINERS.sub("\0", clean).replace("&", "\x01"), list(range(len(text)))
+    chars: list[str] = []
+    where: list[int] = []
+    for offset, char in enumerate(text):
+        piece = _fold_char(char)
+        chars.append(piece)
+        where.extend([offset] * len(piece))
+    return "".join(chars), where
+
+
+def _merge_legal_phrases(words: list[Span]) -> list[Span]:
+    """Replace multi-word legal forms by their one token, spanning all their words."""
+    out: list[Span] = []
+    i = 0
+    while i < len(words):
+        for phrase, token in _PHRASE_WORDS:
+            if tuple(w[0] for w in words[i : i + len(phrase)]) == phrase:
+                out.append((token, words[i][1], words[i + len(phrase) - 1][2]))
+                i += len(phrase)
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return [(LEGAL_FORMS.get(word, word), start, end) for word, start, end in out]
+
+
+def name_spans(text: str) -> list[Span]:
+    """Folded name tokens in any script, each with the characters it covers in `text`.
+
+    For Latin text this gives the tokens of `name_tokens`; unlike it, Greek,
+    Cyrillic and other letters are kept rather than dropped.
+    """
+    folded, where = _folded_with_offsets(text)
+    if text.isascii():
+        words = _ascii_words(folded)
+    else:
+        words = [(m.group(), where[m.start()], where[m.end() - 1] + 1) for m in _WORD.finditer(folded)]
+    return _merge_legal_phrases(words)
+
+
+def _ascii_words(folded: str) -> list[Span]:
+    """Words of lower-cased ASCII text in which joiners are NUL and `&` is \\x01."""
+    words: list[Span] = []
+    for match in re.finditer(r"[0-9a-z\0]+|\x01", folded):
+        if match.group() == "\x01":
+            words.append(("and", match.start(), match.end()))
+            continue
+        word = match.group().replace("\0", "")
+        if word:
+            start = match.start() + (len(match.group()) - len(match.group().lstrip("\0")))
+            end = match.end() - (len(match.group()) - len(match.group().rstrip("\0")))
+            words.append((word, start, end))
+    return words

@@ -69,9 +69,11 @@ def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
             "SECRET_KEY": "test-secret",
             "DATA_DIR": str(tmp_path / "data"),
             "DATABASE_URL": database_url,
+            "SEARCH_INDEX": "memory",
         }
     )
     yield app
+    app.extensions["portal.search"].close()
     app.extensions["portal.db"].dispose()
 
 

@@ -348,7 +348,7 @@ class RecordLife:
             row["penalty_currency"] = self.gen.currency[self.entity["jurisdiction_code"]]
         row["summary"] = (
             f"{self.agency.name} found: {row['title'].lower()}. "
-            f"The finding concerns {self.entity['name']}."
+            f"The finding concerns {self.entity['name'].rstrip('.')}."
         )
 
     def step(self, when: datetime, action: str, extra: dict[str, Any] | None = None) -> None:

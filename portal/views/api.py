@@ -12,8 +12,10 @@ import scoring
 from portal.app import get_db
 from portal.errors import PortalError, ValidationFailed
 from portal.models import utcnow
+from portal.search_index import get_index
 from portal.services.history import score_as_of
 from portal.services.public import current_score, entity_view, public_records
+from portal.services.searching import build_query, search_register, suggest_names
 from portal.views.serialise import entity_json, page_json, record_json, score_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -46,6 +48,36 @@ def date_arg(name: str) -> date | None:
     if value > utcnow().date():
         raise ValidationFailed(f"{name} is in the future.", {name: raw})
     return value
+
+
+@bp.get("/entities")
+def entities() -> ResponseReturnValue:
+    """Search or list entities: q, kind, jurisdiction, sector, band, sort, page, per_page."""
+    args = request.args.to_dict(flat=False)
+    args["type"] = ["entity"]
+    query = build_query(args, per_page_default=20)
+    results, _current = search_register(get_index(), query)
+    items = [
+        {
+            "slug": hit.key,
+            **{
+                k: hit.fields.get(k)
+                for k in ("name", "kind", "jurisdiction", "sector", "score", "band")
+            },
+        }
+        for hit in results.hits
+    ]
+    body = page_json(items, results.total, query.page, query.per_page)
+    body["facets"] = {name: dict(values) for name, values in results.facets.items()}
+    body["suggestion"] = results.suggestion
+    return jsonify(body)
+
+
+@bp.get("/suggest")
+def suggest() -> ResponseReturnValue:
+    """Typeahead for entity names."""
+    items = suggest_names(get_index(), request.args.get("q", ""), limit=10)
+    return jsonify({"items": [vars(item) for item in items]})
 
 
 @bp.get("/entities/<slug>")

@@ -1,0 +1,82 @@
+"""The search page, its htmx partial, and typeahead."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from markupsafe import Markup
+from sqlmodel import select
+
+from portal.app import get_db
+from portal.errors import PortalError
+from portal.models import KIND_LABELS, Agency
+from portal.search_index import get_index
+from portal.services.fields import jurisdiction_name
+from portal.services.searching import build_query, search_register, suggest_names
+from portal.views.main import BAND_LABELS
+
+bp = Blueprint("search", __name__, url_prefix="/search")
+
+FACET_TITLES = {
+    "kind": "Kind", "jurisdiction": "Jurisdiction", "sector": "Sector", "band": "Score band",
+    "agency": "Agency", "category": "Category", "year": "Year decided", "nature": "Nature",
+    "severity": "Severity",
+}  # fmt: skip
+
+
+def facet_labels() -> dict[str, dict[str, str]]:
+    """Readable labels for facet values (agency names need one small query)."""
+    with get_db().session() as session:
+        agencies = dict(session.exec(select(Agency.slug, Agency.name)).all())
+    return {
+        "kind": {str(k): v for k, v in KIND_LABELS.items()},
+        "band": {code: f"{code}: {label}" for code, label in BAND_LABELS.items()},
+        "agency": agencies,
+    }
+
+
+_MARK = re.compile(r"</?mark>")
+
+
+@bp.app_template_filter("highlight")
+def highlight(value: str | None) -> Markup | None:
+    """Trust an engine's highlight only if its sole markup is <mark>; else escape it all."""
+    if not value:
+        return None
+    if "<" in _MARK.sub("", value):
+        return Markup.escape(_MARK.sub("", value))
+    return Markup(value)  # noqa: S704 - the engine escaped the text; only <mark> remains
+
+
+@bp.get("")
+def index() -> ResponseReturnValue:
+    """Search entities or records; htmx requests get only the results partial."""
+    args = request.args.to_dict(flat=False)
+    template = "search/_results.html" if request.htmx else "search/index.html"
+    try:
+        query = build_query(args)
+        results, current = search_register(get_index(), query)
+    except PortalError as exc:
+        context = {"query": None, "results": None, "error": exc.message, "args": args}
+        return render_template(template, **context), (200 if request.htmx else 400)
+    return render_template(
+        template,
+        query=query,
+        results=results,
+        current=current,
+        error=None,
+        args=args,
+        labels=facet_labels(),
+        facet_titles=FACET_TITLES,
+        jurisdiction_name=jurisdiction_name,
+        page_url=lambda page: url_for("search.index", **{**args, "page": [page]}),
+    )
+
+
+@bp.get("/suggest")
+def suggest() -> str:
+    """Typeahead: entity names starting with the typed words, as a list of links."""
+    prefix = request.args.get("q", "")
+    return render_template("search/_suggestions.html", items=suggest_names(get_index(), prefix))
