@@ -67,7 +67,7 @@ def get_db() -> Database:
 
 def _register_blueprints(app: Flask) -> None:
     """Attach every area's views."""
-    from portal.views import api, entities, main, methodology, records, search
+    from portal.views import api, directory, entities, main, methodology, records, search
 
     app.register_blueprint(main.bp)
     app.register_blueprint(api.bp)
@@ -75,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(entities.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(records.bp)
+    app.register_blueprint(directory.bp)
 
 
 def _wants_json() -> bool:

@@ -78,12 +78,28 @@ def _score_columns(result: scoring.Score) -> dict[str, object]:
     }
 
 
-_ENTITY_COLUMNS = (Entity.id, Entity.kind, Entity.jurisdiction_code, Entity.term_end,
-                   Entity.score, Entity.band, Entity.trusted, Entity.watchlist,
-                   Entity.score_rulebook)  # fmt: skip
-_RECORD_COLUMNS = (Record.entity_id, Record.ref, Record.nature, Record.category, Record.severity,
-                   Record.decided_on, Record.status, Record.published_at,
-                   Record.remediated_on)  # fmt: skip
+_ENTITY_COLUMNS = (
+    Entity.id,
+    Entity.kind,
+    Entity.jurisdiction_code,
+    Entity.term_end,
+    Entity.score,
+    Entity.band,
+    Entity.trusted,
+    Entity.watchlist,
+    Entity.score_rulebook,
+)
+_RECORD_COLUMNS = (
+    Record.entity_id,
+    Record.ref,
+    Record.nature,
+    Record.category,
+    Record.severity,
+    Record.decided_on,
+    Record.status,
+    Record.published_at,
+    Record.remediated_on,
+)
 
 
 def score_changes(
@@ -106,9 +122,17 @@ def score_changes(
     by_entity: dict[int, list[scoring.RecordFacts]] = {}
     for entity_id, ref, nature, category, severity, decided, status, published, remedied in records:
         by_entity.setdefault(entity_id, []).append(
-            scoring.RecordFacts(ref, str(nature), category, str(severity), decided, str(status),
-                                published.date() if published else None, remedied)
-        )  # fmt: skip
+            scoring.RecordFacts(
+                ref,
+                str(nature),
+                category,
+                str(severity),
+                decided,
+                str(status),
+                published.date() if published else None,
+                remedied,
+            )
+        )
     changes = []
     for entity_id, kind, jurisdiction, term_end, *stored in entities:
         facts = scoring.EntityFacts(str(kind), jurisdiction, term_end)

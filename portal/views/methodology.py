@@ -23,15 +23,44 @@ def worked_example(rulebook: scoring.Rulebook, today: date) -> scoring.Score:
     """A fictional business with four records, scored under `rulebook` today."""
     days = lambda n: today - timedelta(days=n)  # noqa: E731
     records = [
-        scoring.RecordFacts("EXAMPLE-1", "violation", "data_protection", "serious", days(200),
-                            "published", days(190)),
-        scoring.RecordFacts("EXAMPLE-2", "violation", "data_protection", "moderate", days(500),
-                            "published", days(490)),
-        scoring.RecordFacts("EXAMPLE-3", "violation", "environment", "minor", days(100),
-                            "published", days(95), remediated_on=days(50)),
-        scoring.RecordFacts("EXAMPLE-4", "commendation", "certification", "moderate", days(300),
-                            "published", days(299)),
-    ]  # fmt: skip
+        scoring.RecordFacts(
+            "EXAMPLE-1",
+            "violation",
+            "data_protection",
+            "serious",
+            days(200),
+            "published",
+            days(190),
+        ),
+        scoring.RecordFacts(
+            "EXAMPLE-2",
+            "violation",
+            "data_protection",
+            "moderate",
+            days(500),
+            "published",
+            days(490),
+        ),
+        scoring.RecordFacts(
+            "EXAMPLE-3",
+            "violation",
+            "environment",
+            "minor",
+            days(100),
+            "published",
+            days(95),
+            remediated_on=days(50),
+        ),
+        scoring.RecordFacts(
+            "EXAMPLE-4",
+            "commendation",
+            "certification",
+            "moderate",
+            days(300),
+            "published",
+            days(299),
+        ),
+    ]
     facts = scoring.EntityFacts("business", rulebook.jurisdiction)
     return scoring.score(facts, records, rulebook, today)
 

@@ -20,10 +20,16 @@ from portal.views.main import BAND_LABELS
 bp = Blueprint("search", __name__, url_prefix="/search")
 
 FACET_TITLES = {
-    "kind": "Kind", "jurisdiction": "Jurisdiction", "sector": "Sector", "band": "Score band",
-    "agency": "Agency", "category": "Category", "year": "Year decided", "nature": "Nature",
+    "kind": "Kind",
+    "jurisdiction": "Jurisdiction",
+    "sector": "Sector",
+    "band": "Score band",
+    "agency": "Agency",
+    "category": "Category",
+    "year": "Year decided",
+    "nature": "Nature",
     "severity": "Severity",
-}  # fmt: skip
+}
 
 
 def facet_labels() -> dict[str, dict[str, str]]:

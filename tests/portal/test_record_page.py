@@ -15,17 +15,27 @@ def _published(db, **kwargs):
 
 
 def test_a_record_page_shows_its_fields_and_history(client, db):
-    ref = _published(db, title="Leaky <b>database</b>", statute="UK GDPR Art. 32",
-                     penalty_amount="1250000", penalty_currency="GBP",
-                     source_url="https://ico.org.uk/action/example")  # fmt: skip
+    ref = _published(
+        db,
+        title="Leaky <b>database</b>",
+        statute="UK GDPR Art. 32",
+        penalty_amount="1250000",
+        penalty_currency="GBP",
+        source_url="https://ico.org.uk/action/example",
+    )
     with db.writing() as session:
-        correct_record(session, Actor.cli(), record_by_ref(session, ref), {"severity": "serious"},
-                       "Severity misread.")  # fmt: skip
+        correct_record(
+            session,
+            Actor.cli(),
+            record_by_ref(session, ref),
+            {"severity": "serious"},
+            "Severity misread.",
+        )
     html = client.get(f"/records/{ref}").get_data(as_text=True)
     assert "Leaky &lt;b&gt;database&lt;/b&gt;" in html
     assert "UK GDPR Art. 32" in html and "1,250,000.00 GBP" in html
     assert 'href="https://ico.org.uk/action/example"' in html
-    assert "</strong>: Published <span class=\"hint\">(change log #" in html
+    assert '</strong>: Published <span class="hint">(change log #' in html
     assert "severity from “moderate” to “serious”. Reason: Severity misread." in html
     assert "revision 2" in html
 

@@ -35,12 +35,16 @@ def _select(rulebooks: list[dict], jurisdiction: str, on: date) -> dict:
     while "-" in chain[-1]:
         chain.append(chain[-1].rsplit("-", 1)[0])
     for code in [*chain, "default"]:
-        versions = [r for r in rulebooks if r["jurisdiction"] == code
-                    and date.fromisoformat(r["effective_from"]) <= on]  # fmt: skip
+        versions = [
+            r
+            for r in rulebooks
+            if r["jurisdiction"] == code and date.fromisoformat(r["effective_from"]) <= on
+        ]
         if versions:
             return max(versions, key=lambda r: r["effective_from"])
-    return min((r for r in rulebooks if r["jurisdiction"] == "default"),
-               key=lambda r: r["effective_from"])  # fmt: skip
+    return min(
+        (r for r in rulebooks if r["jurisdiction"] == "default"), key=lambda r: r["effective_from"]
+    )
 
 
 def _age(decided: date, years: int, on: date) -> float:
@@ -65,10 +69,15 @@ def outsider_score(rulebook: dict, records: list[dict], on: date) -> float:
             years = rulebook["commendations"]["counts_for_years"]
             credits += base if on < _add_years(decided, years) else 0.0
             continue
-        earlier = [o for o in live if o["nature"] == "violation" and o["category"] == r["category"]
-                   and (o["decided_on"], o["ref"]) < (r["decided_on"], r["ref"])
-                   and date.fromisoformat(o["decided_on"])
-                   >= _add_years(decided, -rulebook["repeat"]["window_years"])]  # fmt: skip
+        earlier = [
+            o
+            for o in live
+            if o["nature"] == "violation"
+            and o["category"] == r["category"]
+            and (o["decided_on"], o["ref"]) < (r["decided_on"], r["ref"])
+            and date.fromisoformat(o["decided_on"])
+            >= _add_years(decided, -rulebook["repeat"]["window_years"])
+        ]
         repeat = rulebook["repeat"]["factor"] if earlier else 1.0
         remedied = r["remediated_on"] and date.fromisoformat(r["remediated_on"]) <= on
         remediation = rulebook["remediation"]["factor"] if remedied else 1.0
@@ -113,11 +122,11 @@ def _at(day: str) -> time_machine.travel:
 
 def test_a_record_counts_between_publication_and_withdrawal(client, db):
     with _at("2026-03-10T10:00"), db.writing() as session:
-        agency = make_agency(session, "cnil", name="CNIL", jurisdiction="FR",
-                             categories=["data_protection"])  # fmt: skip
+        agency = make_agency(
+            session, "cnil", name="CNIL", jurisdiction="FR", categories=["data_protection"]
+        )
         entity = make_entity(session, name="Dupont SARL", jurisdiction="FR")
-        ref = make_record(session, agency, entity, severity="serious",
-                          decided_on="2026-03-01").ref  # fmt: skip
+        ref = make_record(session, agency, entity, severity="serious", decided_on="2026-03-01").ref
     with _at("2026-06-15T10:00"), db.writing() as session:
         withdraw_record(session, Actor.cli(), record_by_ref(session, ref), "Issued in error.")
     url = "/api/v1/entities/dupont-sarl/score?as_of="
@@ -132,8 +141,9 @@ def test_a_record_counts_between_publication_and_withdrawal(client, db):
 
 def test_the_rulebook_in_force_on_the_date_is_used(client, db):
     with _at("2024-03-01T09:00"), db.writing() as session:
-        agency = make_agency(session, "aepd", name="AEPD", jurisdiction="ES",
-                             categories=["data_protection"])  # fmt: skip
+        agency = make_agency(
+            session, "aepd", name="AEPD", jurisdiction="ES", categories=["data_protection"]
+        )
         entity = make_entity(session, name="Ejemplo S.L.", jurisdiction="ES")
         for decided in ("2024-01-10", "2024-02-10"):
             make_record(session, agency, entity, severity="minor", decided_on=decided)
@@ -151,16 +161,22 @@ def test_as_of_today_from_the_log_equals_the_stored_score(db, app):
     today = datetime.now(UTC).date()
     with db.session() as session:
         entities = session.exec(select(Entity).order_by(Entity.id)).all()
-        differing = [(e.slug, e.score, score_as_of(session, e, today).value) for e in entities
-                     if score_as_of(session, e, today).value != e.score]  # fmt: skip
+        differing = [
+            (e.slug, e.score, score_as_of(session, e, today).value)
+            for e in entities
+            if score_as_of(session, e, today).value != e.score
+        ]
     assert differing == []
 
 
 @pytest.mark.parametrize(
     ("query", "status", "code"),
-    [("as_of=2026-13-01", 400, "bad_request"), ("as_of=yesterday", 400, "bad_request"),
-     ("as_of=2999-01-01", 422, "invalid")],
-)  # fmt: skip
+    [
+        ("as_of=2026-13-01", 400, "bad_request"),
+        ("as_of=yesterday", 400, "bad_request"),
+        ("as_of=2999-01-01", 422, "invalid"),
+    ],
+)
 def test_bad_dates_are_json_errors(client, db, query, status, code):
     with db.writing() as session:
         make_entity(session, name="Acme Ltd")
