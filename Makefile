@@ -41,9 +41,11 @@ test-postgres: install-test
 	@test -n "$(DATABASE_URL)" || (echo "set DATABASE_URL to a PostgreSQL database" && exit 2)
 	$(BIN)/python -m pytest tests/portal
 
+## make lint: ruff, mypy strict on scoring/ and search/, bandit (no high-severity finding)
 lint: install-test
 	$(BIN)/ruff check portal scoring search tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/bandit -q -r portal scoring search --severity-level high
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from htmx_flask import Htmx
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
+from portal.auth import init_auth
 from portal.config import ROOT, load_config, local_secret_key
 from portal.db import Database
-from portal.errors import ConfigError, PortalError
+from portal.errors import ConfigError, Moved, PortalError
 from portal.search_index import init_search
 
 log = logging.getLogger(__name__)
@@ -36,10 +38,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"]
     )
     init_search(app)
+    init_auth(app)
     htmx.init_app(app)
     _register_blueprints(app)
     _register_error_handlers(app)
     app.after_request(_security_headers)
+    app.after_request(_send_mail)
+    app.after_request(_cache_headers)
     return app
 
 
@@ -67,7 +72,23 @@ def get_db() -> Database:
 
 def _register_blueprints(app: Flask) -> None:
     """Attach every area's views."""
-    from portal.views import api, directory, entities, main, methodology, records, search
+    from portal.auth import csrf
+    from portal.views import (
+        admin,
+        api,
+        api_write,
+        directory,
+        entities,
+        imports,
+        main,
+        methodology,
+        opendata,
+        organisation,
+        records,
+        reports,
+        search,
+        workspace,
+    )
 
     app.register_blueprint(main.bp)
     app.register_blueprint(api.bp)
@@ -76,6 +97,19 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(search.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(directory.bp)
+    app.register_blueprint(workspace.bp)
+    app.register_blueprint(organisation.bp)
+    app.register_blueprint(imports.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(api_write.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(opendata.bp)
+    csrf.exempt(api.bp)
+    csrf.exempt(api_write.bp)  # bearer tokens, not cookies: no cross-site request can use them
+
+    @app.context_processor
+    def register_flags() -> dict[str, bool]:
+        return {"demo_register": (Path(app.config["DATA_DIR"]) / "DEMO").exists()}
 
 
 def _wants_json() -> bool:
@@ -95,6 +129,10 @@ def _error_response(status: int, code: str, title: str, message: str) -> Respons
 def _register_error_handlers(app: Flask) -> None:
     """Every failure becomes a clear message, never a traceback."""
 
+    @app.errorhandler(Moved)
+    def moved(exc: Moved) -> ResponseReturnValue:
+        return redirect(request.path.replace(f"/{exc.old}", f"/{exc.new}", 1), 301)
+
     @app.errorhandler(PortalError)
     def portal_error(exc: PortalError) -> ResponseReturnValue:
         if _wants_json():
@@ -102,14 +140,40 @@ def _register_error_handlers(app: Flask) -> None:
             return jsonify(body), exc.status
         return _error_response(exc.status, exc.code, "This request could not be done", exc.message)
 
+    def retry_after() -> str:
+        """Seconds until the breached rate limit resets (Flask-Limiter keeps it per request)."""
+        import time
+
+        from portal.auth import limiter
+
+        current = limiter.current_limit
+        return str(max(1, int(current.reset_at - time.time())) if current else 60)
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:
         code = (exc.name or "error").lower().replace(" ", "_")
-        return _error_response(exc.code or 500, code, exc.name or "Error", exc.description or "")
+        status = exc.code or 500
+        answer = _error_response(status, code, exc.name or "Error", exc.description or "")
+        response = app.make_response(answer)
+        # Keep what the exception says in headers: Allow on 405, Retry-After on 429.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        if status == 429:
+            response.headers.setdefault("Retry-After", retry_after())
+        return response
 
     @app.errorhandler(OperationalError)
     def database_down(exc: OperationalError) -> ResponseReturnValue:
         log.error("database unavailable: %s", exc)
+        from flask import g
+
+        if "_login_user" not in g:
+            # The page and the after-request hooks would ask the absent database who is
+            # signed in (Flask-Login loads users lazily) and turn this 503 into a 500.
+            from portal.auth import login_manager
+
+            g._login_user = login_manager.anonymous_user()
         message = "The register's database is unavailable. Please try again in a minute."
         return _error_response(503, "unavailable", "Temporarily unavailable", message)
 
@@ -118,6 +182,43 @@ def _register_error_handlers(app: Flask) -> None:
         log.exception("unhandled error")
         message = "Something went wrong on our side. The error has been logged."
         return _error_response(500, "internal_error", "Something went wrong", message)
+
+    @app.errorhandler(RecursionError)
+    def too_deep(exc: RecursionError) -> ResponseReturnValue:
+        """A JSON body nested too deeply to parse is a 400, like any other malformed body."""
+        # json.loads raises RecursionError, not ValueError, on `[[[[...` thousands deep, so
+        # Flask's get_json(silent=True) lets it through: that is the client's error, not ours.
+        if request.is_json:
+            message = "The JSON body is nested too deeply."
+            return _error_response(400, "bad_request", "Bad request", message)
+        return unexpected(exc)
+
+
+PRIVATE_PREFIXES = ("/workspace", "/admin")
+
+
+def _cache_headers(response: Any) -> Any:
+    """Public pages may be cached briefly; anything personal is never stored."""
+    from flask_login import current_user
+
+    if "Cache-Control" in response.headers and request.endpoint == "static":
+        return response
+    personal = request.path.startswith(PRIVATE_PREFIXES) or current_user.is_authenticated
+    if request.method != "GET" or personal or response.status_code >= 400:
+        response.headers["Cache-Control"] = "no-store"
+    elif "Cache-Control" not in response.headers:
+        response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers.add("Vary", "Cookie")
+    return response
+
+
+def _send_mail(response: Any) -> Any:
+    """After a successful form post, e-mail any new notifications (when SMTP is set)."""
+    if request.method == "POST" and response.status_code < 400 and current_app.config["SMTP_HOST"]:
+        from portal.services.notifications import deliver_email
+
+        deliver_email(get_db(), current_app.config, request.host_url.rstrip("/"))
+    return response
 
 
 def _security_headers(response: Any) -> Any:

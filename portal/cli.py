@@ -91,25 +91,71 @@ def import_group() -> None:
 @import_group.command(name="entities")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check every row, write nothing.")
-def import_entities_command(file: Path, dry_run: bool) -> None:
+@click.option(
+    "--max-size", default=20.0, show_default=True, type=float, help="Refuse files over this (MB)."
+)
+def import_entities_command(file: Path, dry_run: bool, max_size: float) -> None:
     """Import entities from FILE."""
     from portal.services.imports import import_entities
 
     with command_app() as app:
-        report = import_entities(db_of(app), file, dry_run=dry_run)
+        limit = int(max_size * 1024 * 1024)
+        report = import_entities(db_of(app), file, dry_run=dry_run, max_bytes=limit)
         _finish_import(report)
 
 
 @import_group.command(name="records")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--agency", required=True, help="Slug of the publishing agency.")
+@click.option(
+    "--agency",
+    default=None,
+    help="Slug of the publishing agency. Required without --mapping; with a mapping that "
+    "chooses the agency per row, only that agency's rows are imported.",
+)
+@click.option(
+    "--mapping",
+    default=None,
+    help="A column mapping: a name from portal/mappings (e.g. gdpr-fines) or a TOML file.",
+)
+@click.option(
+    "--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter of the mapping."
+)
+@click.option("--decided-on", default=None, help="Same as --param decided_on=YYYY-MM-DD.")
 @click.option("--dry-run", is_flag=True, help="Check every row, write nothing.")
-def import_records_command(file: Path, agency: str, dry_run: bool) -> None:
-    """Import records of one agency from FILE and publish them."""
-    from portal.services.imports import import_records
+@click.option(
+    "--max-size", default=20.0, show_default=True, type=float, help="Refuse files over this (MB)."
+)
+def import_records_command(
+    file: Path,
+    agency: str | None,
+    mapping: str | None,
+    params: tuple[str, ...],
+    decided_on: str | None,
+    dry_run: bool,
+    max_size: float,
+) -> None:
+    """Import records from FILE and publish them: in our columns, or through a mapping."""
+    from portal.services.imports import run_import
 
+    if mapping is None and not agency:
+        raise click.UsageError("--agency is required without --mapping.")
+    values = dict(p.partition("=")[::2] for p in params)
+    if any("=" not in p for p in params):
+        raise click.UsageError("--param takes NAME=VALUE.")
+    if decided_on:
+        values["decided_on"] = decided_on
+    if values and mapping is None:
+        raise click.UsageError("--param and --decided-on go with --mapping.")
     with command_app() as app:
-        report = import_records(db_of(app), file, agency_slug=agency, dry_run=dry_run)
+        report = run_import(
+            db_of(app),
+            file,
+            mapping=mapping,
+            agency_slug=agency,
+            params=values,
+            dry_run=dry_run,
+            max_bytes=int(max_size * 1024 * 1024),
+        )
         _finish_import(report)
 
 
@@ -172,6 +218,120 @@ def reindex() -> None:
     click.echo(f"Search index rebuilt: {count:,} documents in {seconds:.1f} s.")
 
 
+@cli.command(name="backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(file: Path) -> None:
+    """Back up the database to FILE while the site keeps serving."""
+    from portal.services.backup import backup
+
+    with command_app() as app:
+        written = backup(db_of(app), file)
+    click.echo(f"Backed up to {written}.")
+
+
+@cli.command(name="restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def restore_command(file: Path) -> None:
+    """Restore FILE into an empty register, then verify the log and rebuild scores and index."""
+    from portal.services.audit import verify_chain
+    from portal.services.backup import restore
+    from portal.services.scores import recompute_all
+
+    with command_app() as app:
+        restore(db_of(app), file)
+        with db_of(app).session() as session:
+            report = verify_chain(session)
+        if not report.ok:
+            raise click.ClickException(f"the restored log fails at seq {report.bad_seq}")
+        seen, changed = recompute_all(db_of(app))
+        count, _seconds = app.extensions["portal.search"].rebuild()
+    click.echo(
+        f"Restored: {report.events:,} events verified, {seen:,} entities rescored "
+        f"({changed:,} changed), {count:,} documents indexed."
+    )
+
+
+@cli.group()
+def retention() -> None:
+    """Retention of personal data."""
+
+
+@retention.command(name="apply")
+def retention_apply() -> None:
+    """Log officials whose records have left public view (run daily, e.g. from cron)."""
+    from portal.models import utcnow
+    from portal.services.access import Actor
+    from portal.services.retention import apply_retention
+
+    with command_app() as app, db_of(app).writing() as session:
+        retired = apply_retention(session, Actor.cli("retention"), utcnow().date())
+    click.echo(f"{len(retired)} official(s) left public view.")
+
+
+@cli.group()
+def users() -> None:
+    """Accounts."""
+
+
+@users.command(name="create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(["admin", "regulator", "representative"]))
+@click.option("--agency", default=None, help="Agency slug (regulators).")
+@click.option("--entity", default=None, help="Entity slug (representatives).")
+def users_create(email: str, role: str, agency: str | None, entity: str | None) -> None:
+    """Create an account; asks for the password twice (also read from standard input)."""
+    from portal.models import Role
+    from portal.services.access import Actor
+    from portal.services.accounts import create_user
+
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with command_app() as app, db_of(app).writing() as session:
+        user = create_user(session, Actor.cli(), email, password, Role(role), agency, entity)
+        click.echo(f"Created {user.email} ({role}).")
+
+
+@cli.group()
+def tokens() -> None:
+    """Regulators' API tokens."""
+
+
+@tokens.command(name="create")
+@click.argument("email")
+@click.option("--label", default=None, help="What the token is for.")
+def tokens_create(email: str, label: str | None) -> None:
+    """Print a new API token once, on its own line; only its hash is kept."""
+    from portal.services.access import Actor
+    from portal.services.accounts import create_token
+
+    with command_app() as app, db_of(app).writing() as session:
+        raw = create_token(session, Actor.cli(), _user(session, email), label)
+    click.echo(raw)
+
+
+@tokens.command(name="revoke")
+@click.argument("email")
+@click.option("--id", "token_id", type=int, default=None, help="Revoke only this token.")
+def tokens_revoke(email: str, token_id: int | None) -> None:
+    """Revoke every token of a user (or one, with --id)."""
+    from portal.services.access import Actor
+    from portal.services.accounts import revoke_tokens
+
+    with command_app() as app, db_of(app).writing() as session:
+        count = revoke_tokens(session, Actor.cli(), _user(session, email), token_id)
+    click.echo(f"Revoked {count} token(s).")
+
+
+def _user(session: Any, email: str) -> Any:
+    """The account with this email, or a clear error."""
+    from portal.errors import NotFound
+    from portal.services.accounts import user_by_email
+
+    user = user_by_email(session, email)
+    if user is None:
+        raise NotFound(f"No account has the email {email!r}.")
+    return user
+
+
 @cli.group()
 def audit() -> None:
     """The change log."""
@@ -197,6 +357,39 @@ def verify(against: str | None) -> None:
         click.echo(
             f"OK: {report.events} events, head seq {report.head_seq}, hash {report.head_hash}"
         )
+
+
+@cli.command()
+@click.argument("slug")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the PDF.")  # fmt: skip
+@click.option("--variant", type=click.Choice(["ua", "pdfa"]), default="ua", show_default=True,
+              help="ua: tagged PDF/UA-1; pdfa: PDF/A-3b for archiving.")  # fmt: skip
+@click.option("--base-url", default=None, help="The register's public address for the QR code "
+              "(default: the PUBLIC_URL setting).")  # fmt: skip
+def report(slug: str, output: Path, variant: str, base_url: str | None) -> None:
+    """Write one entity's PDF report to a file, recorded so that anyone can verify it."""
+    from portal.models import utcnow
+    from portal.reports.cache import ReportCache, write_atomically
+    from portal.reports.entity import entity_pdf
+    from portal.reports.service import ReportRequest
+    from portal.reports.settings import ReportSettings
+
+    with command_app() as app, app.app_context():
+        settings = ReportSettings.from_config(app.config)
+        address = base_url or settings.public_url
+        if not address:
+            raise click.ClickException(
+                "the QR code needs the register's public address: set PORTAL_PUBLIC_URL "
+                "or pass --base-url"
+            )
+        request = ReportRequest(variant, address.rstrip("/") + "/", utcnow().date(), settings)
+        cache = ReportCache(Path(app.config["DATA_DIR"]) / "reports")
+        served = entity_pdf(db_of(app), app.jinja_env, cache, request, slug)
+        data = served.read()
+        write_atomically(output.resolve(), data)
+    click.echo(f"Report {served.report_id} written to {output} ({len(data):,} bytes, "
+               f"sha256 {served.sha256}).")  # fmt: skip
 
 
 def main() -> None:

@@ -48,3 +48,15 @@ class ConfigError(PortalError):
     """The application is not configured well enough to start."""
 
     code = "config"
+
+
+class Moved(PortalError):
+    """The entity was merged into another; its pages move there."""
+
+    status = 301
+    code = "moved"
+
+    def __init__(self, old: str, new: str) -> None:
+        """Remember both slugs, to rewrite the request path."""
+        super().__init__(f"{old} was merged into {new}.", {"location": new})
+        self.old, self.new = old, new

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
+import warnings
 from pathlib import Path
 
 from flask import Flask, current_app
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.db import Database
 from portal.services.indexing import all_documents, changes_after, head_seq
@@ -17,6 +20,9 @@ log = logging.getLogger(__name__)
 
 # Beyond this many unindexed events a full rebuild is faster than replaying them.
 REBUILD_GAP = 50_000
+# After an index write fails (a full disk, a deleted directory), searches answer from the
+# last good state and writing is tried again after this many seconds, not on every request.
+STALE_RETRY_S = 10.0
 
 
 def open_engine(name: str, directory: Path | None) -> SearchBackend:
@@ -37,14 +43,31 @@ class SearchIndex:
         self._backend: SearchBackend | None = None
         self._lock = threading.Lock()
         self._rebuilding: threading.Thread | None = None
+        self._stale_until = 0.0
 
     @property
     def backend(self) -> SearchBackend:
         """The open engine (a missing or corrupt index opens empty and is refilled)."""
         with self._lock:
+            if self._backend is not None and self._directory_gone():
+                log.warning("search index directory %s was removed; recreating it", self.directory)
+                self._drop_backend()
             if self._backend is None:
                 self._backend = open_engine(self.engine, self.directory)
             return self._backend
+
+    def _directory_gone(self) -> bool:
+        """True when an on-disk index's directory no longer exists."""
+        return self.directory is not None and not self.directory.is_dir()
+
+    def _drop_backend(self) -> None:
+        """Close the engine (call holding `_lock`); the next use reopens it from disk."""
+        if self._backend is not None:
+            try:
+                self._backend.close()
+            except Exception:  # a broken index must not stop it being replaced
+                log.exception("closing the search index failed")
+            self._backend = None
 
     @property
     def rebuilding(self) -> bool:
@@ -52,9 +75,41 @@ class SearchIndex:
         return self._rebuilding is not None and self._rebuilding.is_alive()
 
     def refresh(self) -> bool:
-        """Apply the change log after the index's seq; False while a rebuild is running."""
-        if self.rebuilding:
+        """Apply the change log after the index's seq; False while the index is behind.
+
+        An index that cannot be written (a full disk, a deleted or damaged directory) is
+        stale, not fatal: searches answer from its last good state, the engine is reopened,
+        and the change log is applied again later. Database errors still propagate.
+        """
+        if self.rebuilding or time.monotonic() < self._stale_until:
             return False
+        for attempt in ("reopening it", "searching its last good state"):
+            # whoosh leaves the files of a failed commit open until they are garbage-collected,
+            # at any moment after the error; they are collected (and closed) here, quietly.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ResourceWarning)
+                try:
+                    return self._catch_up()
+                except SQLAlchemyError:
+                    raise
+                except Exception as exc:
+                    # Text, not the exception: a kept traceback would keep the files open.
+                    reason = f"{type(exc).__name__}: {exc}"
+                self._recycle()
+            log.error(
+                "search index %s could not be updated (%s); %s", self.directory, reason, attempt
+            )
+        self._stale_until = time.monotonic() + STALE_RETRY_S
+        return False
+
+    def _recycle(self) -> None:
+        """Drop the engine, and close now the files a failed write left open (freeing space)."""
+        with self._lock:
+            self._drop_backend()
+        gc.collect()
+
+    def _catch_up(self) -> bool:
+        """Rebuild in the background when far behind, else apply the missing changes."""
         with self.db.session() as session:
             head = head_seq(session)
         if head - self.backend.last_seq() > REBUILD_GAP:
@@ -93,9 +148,8 @@ class SearchIndex:
 
     def close(self) -> None:
         """Release the engine's files."""
-        if self._backend is not None:
-            self._backend.close()
-            self._backend = None
+        with self._lock:
+            self._drop_backend()
 
 
 def init_search(app: Flask) -> SearchIndex:

@@ -1,42 +1,62 @@
-"""Engine-free parts of search: reading what users type, and documents as index fields.
+"""Engine-free parts of search: what users type, documents as fields, ranking, the directory.
 
-Nothing here imports an engine, so the rules (which words are optional, what a
-registration id looks like, how a jurisdiction nests) are shared by any engine.
+Nothing here imports an engine (one module of `search/` may), so the rules —
+which words are optional, what a registration id looks like, how a
+jurisdiction nests, how entities rank, how a directory swaps generations —
+are shared by any engine.
 """
 
 from __future__ import annotations
 
+import fcntl
+import heapq
+import os
 import re
+import secrets
+import shutil
+import time
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from search.base import (
+    ENTITY_FACETS,
     MAX_QUERY_LENGTH,
     MAX_TERMS,
+    RECORD_FACETS,
     Doc,
     EntityDoc,
     QueryRefused,
     RecordDoc,
+    SearchQuery,
 )
 from search.names import LEGAL_FORMS, fold, name_spans
 
 # Words that connect a name ("Marks and Spencer", "Banco de España") and legal
 # forms: they raise a match's relevance but never exclude one.
 NAME_STOPWORDS = frozenset(
-    "and the of de la le les del der die das und et y e di du des van von".split()
+    "and the of de la le les del der die das und et y e di du des van von".split()  # noqa: SIM905
 )
 OPTIONAL_TOKENS = NAME_STOPWORDS | frozenset(LEGAL_FORMS.values())
 # Records in any other status have left public view and are kept out of the index.
 PUBLIC_STATUSES = frozenset({"published", "under_appeal"})
 SEVERITY_RANK = {"minor": 1, "moderate": 2, "serious": 3, "severe": 4}
+FACETS: dict[str, tuple[str, ...]] = {"entity": ENTITY_FACETS, "record": RECORD_FACETS}
 MAX_ID_LENGTH = 64
+MAX_PER_PAGE = 100
+MAX_DEPTH = 50_000
+LOCK_TIMEOUT = 120.0
+_GEN_NAME = re.compile(r"gen-[0-9a-f]+-[0-9a-f]+")
 
 _LEADING_WILDCARD = re.compile(r'(?:^|[\s"(])[*?]+\w')
 _SUFFIX_OPERATOR = re.compile(r"(?<=\w)[~^][\d.]*")
 _OPERATOR_WORD = re.compile(r"\b(?:AND|OR|NOT)\b")
+_FIELD_PREFIX = re.compile(r"\b[^\W\d_]\w*:(?=\S)")
+_WILDCARD = re.compile(r"[*?]")
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -82,8 +102,8 @@ def ident_form(text: str) -> str:
 def parse_query(text: str) -> ParsedQuery:
     """Read user text into terms and phrases; raise QueryRefused for input we will not run.
 
-    Operators (AND OR NOT, field:, parentheses, ~, ^) are ignored or read as
-    words; `*` and `?` inside or after a word are ignored (prefixes match
+    Operators (AND OR NOT, `field:`, parentheses, ~, ^) are ignored; `*` and
+    `?` inside or after a word are dropped (every word matches as a prefix
     anyway) and a word starting with one is refused.
     """
     text = text.strip()
@@ -92,7 +112,7 @@ def parse_query(text: str) -> ParsedQuery:
     text = _clean(text)
     if _LEADING_WILDCARD.search(text):
         raise QueryRefused("Searches cannot start with a wildcard.")
-    text = _SUFFIX_OPERATOR.sub(" ", text)
+    text = _WILDCARD.sub("", _FIELD_PREFIX.sub(" ", _SUFFIX_OPERATOR.sub(" ", text)))
     parts = text.split('"')
     if len(parts) % 2 == 0:
         parts[-2:] = [parts[-2] + " " + parts[-1]]
@@ -133,6 +153,12 @@ def fuzz_distance(word: str) -> int:
     return 1 if len(word) <= 7 else 2
 
 
+def transpositions(word: str, keep: int = 1) -> list[str]:
+    """The word with each pair of neighbouring letters swapped, the first `keep` left alone."""
+    swapped = (word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(keep, len(word) - 1))
+    return [w for w in dict.fromkeys(swapped) if w != word]
+
+
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance with adjacent transpositions counted as one edit."""
     prev2: list[int] = []
@@ -149,17 +175,19 @@ def edit_distance(a: str, b: str) -> int:
 
 
 def corrected(words: Sequence[str], vocabulary: Iterable[str]) -> str | None:
-    """The typed words with each unknown one replaced by its nearest matched word."""
+    """The typed words with each one the vocabulary lacks replaced by its nearest word there.
+
+    A word that starts a vocabulary word is kept (it was typed half-way); None
+    when nothing changed.
+    """
     known = set(vocabulary)
-    out: list[str] = []
+    out = []
     for word in words:
-        near = [v for v in known if edit_distance(word, v) <= max(fuzz_distance(word), 0)]
-        if word in known or any(v.startswith(word) for v in known) or not near:
-            out.append(word)
-        else:
-            out.append(min(near, key=lambda v: (edit_distance(word, v), v)))
-    suggestion = " ".join(out)
-    return suggestion if out != list(words) else None
+        near = [v for v in known if edit_distance(word, v) <= fuzz_distance(word)]
+        if near and not any(v.startswith(word) for v in known):
+            word = min(near, key=lambda v: (edit_distance(word, v), v))
+        out.append(word)
+    return " ".join(out) if out != list(words) else None
 
 
 def name_key_of(text: str) -> str:
@@ -187,6 +215,7 @@ def entity_fields(doc: EntityDoc) -> dict[str, Any]:
         "parent": doc.parent,
     }
     names = "\n".join(doc.aliases)
+    key = name_key_of(doc.name)
     return {
         "uid": f"entity:{doc.key}",
         "doc_type": "entity",
@@ -195,15 +224,13 @@ def entity_fields(doc: EntityDoc) -> dict[str, Any]:
         "name": doc.name,
         "aliases": names,
         "name_ngram": f"{doc.name}\n{names}",
-        "name_start": name_key_of(doc.name),
-        "name_key": name_key_of(doc.name),
         "ident": ident_form(doc.registration_id or "")[:MAX_ID_LENGTH],
         "kind": doc.kind,
         "jurisdiction": doc.jurisdiction.upper(),
         "jurisdictions": jurisdiction_path(doc.jurisdiction),
         "sector": doc.sector or "",
         "band": doc.band or "",
-        "sort_name": name_key_of(doc.name),
+        "sort_name": key,
         "sort_num": -1.0 if doc.score is None else float(doc.score),
     }
 
@@ -251,6 +278,11 @@ def record_fields(doc: RecordDoc) -> dict[str, Any]:
     }
 
 
+def uid_of(doc: Doc) -> str:
+    """The index-wide unique id of a document: its type and key."""
+    return f"{'entity' if isinstance(doc, EntityDoc) else 'record'}:{doc.key}"
+
+
 def doc_fields(doc: Doc) -> dict[str, Any] | None:
     """Index fields of a document, or None when it must not be searchable."""
     if isinstance(doc, EntityDoc):
@@ -258,8 +290,125 @@ def doc_fields(doc: Doc) -> dict[str, Any] | None:
     return record_fields(doc) if doc.status in PUBLIC_STATUSES else None
 
 
+def rank(
+    matched: set[int], tiers: Sequence[Sequence[set[int]]], names: Sequence[bytes], depth: int
+) -> list[tuple[int, float]]:
+    """The best `depth` documents of `matched` found in any tier set, with a relevance.
+
+    A document ranks by how many sets of each tier hold it, the first tier
+    deciding first, then by the shorter name and the name itself. Relevance
+    reads those counts (each capped at 9) as the digits of one number.
+    """
+    sets = [s for tier in tiers for s in tier]
+    if not sets:
+        return []
+    positive = matched.intersection(sets[0].union(*sets[1:]))
+    counters = []
+    for tier in tiers:
+        counter: Counter[int] = Counter()
+        for found in tier:
+            counter.update(found & positive)
+        counters.append(counter)
+
+    def key(d: int) -> tuple[Any, ...]:
+        """Tier counts (negated: most first), then the shorter name, the name, the number."""
+        return (*(-c[d] for c in counters), len(names[d]), names[d], d)
+
+    best = heapq.nsmallest(depth, positive, key=key)
+    return [(d, float("".join(str(min(c[d], 9)) for c in counters))) for d in best]
+
+
 def facet_counts(column: Sequence[str], docs: Iterable[int]) -> tuple[tuple[str, int], ...]:
     """Values of a per-document column over `docs`, by count descending then value."""
     counts = Counter(map(column.__getitem__, docs))
     counts.pop("", None)
     return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+# -- query limits and the index directory (engine-free) --------------------------------
+
+
+@contextmanager
+def file_lock(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold an exclusive flock on `path`, waiting up to `timeout` seconds."""
+    with open(path, "a+b") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"search index busy: {path} held > {timeout}s") from None
+                time.sleep(0.02)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class Generations:
+    """The folders of a directory backend: `CURRENT` names the live `gen-*` one."""
+
+    def __init__(self, root: Path) -> None:
+        """Remember (and create) the backend directory."""
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def current(self) -> str | None:
+        """The live generation's folder name, or None when there is none (or garbage)."""
+        with suppress(OSError, UnicodeDecodeError):
+            name = (self.root / "CURRENT").read_text().strip()
+            if _GEN_NAME.fullmatch(name) and (self.root / name).is_dir():
+                return name
+        return None
+
+    def create(self) -> str:
+        """Make an empty folder for a new generation and return its name."""
+        name = f"gen-{time.time_ns():x}-{secrets.token_hex(4)}"
+        (self.root / name).mkdir()
+        return name
+
+    def publish(self, name: str) -> None:
+        """Point CURRENT at `name` in one atomic rename, flushed to disk."""
+        tmp = self.root / f"CURRENT.{secrets.token_hex(4)}"
+        with open(tmp, "w") as handle:
+            handle.write(name + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.root / "CURRENT")
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def remove(self, keep: str, only: str | None = None) -> None:
+        """Delete generation folders other than `keep` (just `only`, when given)."""
+        for path in self.root.glob("gen-*"):
+            if path.name != keep and only in (None, path.name):
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def paging(q: SearchQuery) -> tuple[int, int]:
+    """The page and page size to use; refuse paging deeper than MAX_DEPTH results."""
+    page, per_page = max(q.page, 1), min(max(q.per_page, 1), MAX_PER_PAGE)
+    if page * per_page > MAX_DEPTH:
+        raise QueryRefused(f"Only the first {MAX_DEPTH:,} results can be shown; refine the search.")
+    return page, per_page
+
+
+def checked_filters(q: SearchQuery) -> list[tuple[str, list[str]]]:
+    """The query's filters as (index field, values); refuse unknown facets."""
+    out = []
+    for facet, values in q.filters.items():
+        if facet not in FACETS[q.doc_type]:
+            raise QueryRefused(f"Unknown filter: {facet}.")
+        vals = [values] if isinstance(values, str) else [str(v) for v in values]
+        if len(vals) > 50:
+            raise QueryRefused("Too many values in one filter.")
+        if facet == "jurisdiction" and vals:
+            out.append(("jurisdictions", [v.upper() for v in vals]))
+        elif vals:
+            out.append((facet, vals))
+    return out

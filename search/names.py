@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -80,9 +81,13 @@ _WORD = re.compile(r"[^\W_]+")
 _PHRASE_WORDS: tuple[tuple[tuple[str, ...], str], ...] = tuple(
     (tuple(phrase.split()), token) for phrase, token in LEGAL_PHRASES
 )
+_PHRASES_BY_FIRST: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+for _words, _token in _PHRASE_WORDS:
+    _PHRASES_BY_FIRST.setdefault(_words[0], []).append((_words, _token))
 Span = tuple[str, int, int]
 
 
+@functools.lru_cache(maxsize=8192)
 def _fold_char(char: str) -> str:
     """One character folded as `fold` folds it, with joiners dropped and `&` spelled out."""
     folded = _JOINERS.sub("", fold(char).translate(_TRANSLIT))
@@ -108,7 +113,7 @@ def _merge_legal_phrases(words: list[Span]) -> list[Span]:
     out: list[Span] = []
     i = 0
     while i < len(words):
-        for phrase, token in _PHRASE_WORDS:
+        for phrase, token in _PHRASES_BY_FIRST.get(words[i][0], ()):
             if tuple(w[0] for w in words[i : i + len(phrase)]) == phrase:
                 out.append((token, words[i][1], words[i + len(phrase) - 1][2]))
                 i += len(phrase)
@@ -119,18 +124,31 @@ def _merge_legal_phrases(words: list[Span]) -> list[Span]:
     return [(LEGAL_FORMS.get(word, word), start, end) for word, start, end in out]
 
 
-def name_spans(text: str) -> list[Span]:
+def name_spans(text: str) -> tuple[Span, ...]:
     """Folded name tokens in any script, each with the characters it covers in `text`.
 
     For Latin text this gives the tokens of `name_tokens`; unlike it, Greek,
     Cyrillic and other letters are kept rather than dropped.
     """
+    # Names are analysed for several fields in a row; long texts are not worth keeping.
+    return _cached_spans(text) if len(text) <= 256 else _spans(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_spans(text: str) -> tuple[Span, ...]:
+    """`_spans`, remembered."""
+    return _spans(text)
+
+
+def _spans(text: str) -> tuple[Span, ...]:
+    """Name tokens with their character spans."""
     folded, where = _folded_with_offsets(text)
     if text.isascii():
         words = _ascii_words(folded)
     else:
-        words = [(m.group(), where[m.start()], where[m.end() - 1] + 1) for m in _WORD.finditer(folded)]
-    return _merge_legal_phrases(words)
+        matches = _WORD.finditer(folded)
+        words = [(m.group(), where[m.start()], where[m.end() - 1] + 1) for m in matches]
+    return tuple(_merge_legal_phrases(words))
 
 
 def _ascii_words(folded: str) -> list[Span]:

@@ -1,27 +1,42 @@
 """The whoosh engine: one index holding entities and records, swapped whole on rebuild.
 
-A directory backend keeps `CURRENT` (the name of the live `gen-*` folder), the
-generations, and `.write.lock`. The change-log seq is a metadata document
-committed with the documents it describes, so it can never run ahead of them.
+Schema: `uid` ("entity:<slug>", "record:<ref>") is the unique key and `doc_type`
+tells the two apart; `data` stores what a result list shows. Names (`name`,
+`aliases`, `entity_name`, `agency_name`) are folded words with legal forms in
+one spelling and are not stemmed; record text (`title`, `summary`, `statute`)
+is stemmed; `name_ngram` holds edge n-grams (2-15) of every name and alias
+word for prefixes; `ident` holds registration ids and refs as letters and
+digits. Facet fields are columns; `jurisdictions` holds a code and its parents.
+
+Matching is done with document sets (per term, cached per segment); entities
+are ranked by `search.analysis.rank`, records by whoosh's BM25F. A search
+that finds nothing is retried with near spellings ("did you mean").
+
+On disk the directory holds `CURRENT` (the name of the live `gen-*` folder),
+the generations, `.write.lock` and `.rebuild.lock`. The change-log seq is a
+metadata document committed with the documents it describes. A rebuild fills
+a new generation and points `CURRENT` at it in one rename; readers notice and
+reopen. One searcher per backend serves one query at a time (a lock), so a
+threaded server queues searches rather than sharing whoosh objects.
 """
 
 from __future__ import annotations
 
-import fcntl
+import bisect
+import heapq
 import html
+import itertools
 import logging
-import os
-import re
 import secrets
 import shutil
 import threading
-import time
+import warnings
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from whoosh import columns, highlight, query  # type: ignore[import-untyped]
+from whoosh import columns, formats, highlight, query  # type: ignore[import-untyped]
 from whoosh.analysis import (  # type: ignore[import-untyped]
     Filter,
     IDTokenizer,
@@ -53,11 +68,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SCHEMA_VERSION = 1
-LOCK_TIMEOUT = 120.0
 META_UID = "meta:seq"
-MAX_PER_PAGE = 100
-MAX_DEPTH = 10_000
-_GEN_NAME = re.compile(r"gen-[0-9a-f]+-[0-9a-f]+")
+MAX_CACHED_TERMS = 4096
+SORT_COLUMNS = ("sort_name", "sort_num", "severity")
 
 
 class FoldFilter(Filter):  # type: ignore[misc]
@@ -73,10 +86,19 @@ class FoldFilter(Filter):  # type: ignore[misc]
 class NameTokenizer(Tokenizer):  # type: ignore[misc]
     """Folded words with legal forms in one spelling (`search.names.name_spans`)."""
 
-    def __call__(self, value: str, positions: bool = False, chars: bool = False,
-                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
-                 start_char: int = 0, tokenize: bool = True, mode: str = "",
-                 **kwargs: Any) -> Iterator[Any]:  # fmt: skip
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: Any,
+    ) -> Iterator[Any]:
         """Yield one reused whoosh Token per name token, with positions and offsets."""
         token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
         spans = name_spans(value) if tokenize else [(fold(value), 0, len(value))]
@@ -105,22 +127,38 @@ class MarkFormatter(highlight.Formatter):  # type: ignore[misc]
         return f"<mark>{html.escape(highlight.get_text(text, token, replace))}</mark>"
 
 
+def _existence(field: Any) -> Any:
+    """A field kept as document sets only (no frequencies): entity relevance is computed by
+    `search.analysis.rank`. It stays "scorable": whoosh 2.7.5 stats a file per posting
+    at commit for fields without a length column."""
+    field.format = formats.Existence()
+    return field
+
+
 NAMES = NameTokenizer()
-TEXT_ANALYZER = NameTokenizer() | StopFilter() | StemFilter()
+# English snowball stemmer: whoosh's default Porter stemmer leaves "running" as "runn".
+TEXT_ANALYZER = NameTokenizer() | StopFilter() | StemFilter(lang="en")
 KEY_ANALYZER = IDTokenizer() | FoldFilter()
 SCHEMA = Schema(
-    uid=ID(unique=True), doc_type=ID, key=ID(stored=True), data=STORED,
-    name=TEXT(NAMES), aliases=TEXT(NAMES), entity_name=TEXT(NAMES), agency_name=TEXT(NAMES),
-    name_ngram=TEXT(NAMES | NgramFilter(2, 15, at="start"), phrase=False),
-    name_start=TEXT(KEY_ANALYZER | NgramFilter(1, 24, at="start"), phrase=False),
-    name_key=ID(analyzer=KEY_ANALYZER), ident=ID(analyzer=KEY_ANALYZER),
-    title=TEXT(TEXT_ANALYZER), summary=TEXT(TEXT_ANALYZER), statute=TEXT(TEXT_ANALYZER),
-    entity_key=ID, jurisdictions=KEYWORD,
+    uid=ID(unique=True),
+    doc_type=ID,
+    key=ID(stored=True),
+    data=STORED,
+    name=TEXT(NAMES),
+    aliases=TEXT(NAMES),
+    entity_name=TEXT(NAMES),
+    agency_name=TEXT(NAMES),
+    name_ngram=_existence(TEXT(NAMES | NgramFilter(2, 15, at="start"), phrase=False)),
+    ident=ID(analyzer=KEY_ANALYZER),
+    title=TEXT(TEXT_ANALYZER),
+    summary=TEXT(TEXT_ANALYZER),
+    statute=TEXT(TEXT_ANALYZER),
+    entity_key=ID,
+    jurisdictions=KEYWORD,
     **{f: ID(sortable=True) for f in sorted(set(ENTITY_FACETS) | set(RECORD_FACETS))},
     sort_name=COLUMN(columns.VarBytesColumn()),
     sort_num=COLUMN(columns.NumericColumn("d", default=-1.0)),
-)  # fmt: skip
-FACETS: dict[str, tuple[str, ...]] = {"entity": ENTITY_FACETS, "record": RECORD_FACETS}
+)
 
 
 def _prepared(fields: dict[str, Any]) -> dict[str, Any]:
@@ -135,135 +173,216 @@ def _meta(seq: int) -> dict[str, Any]:
     return {"uid": META_UID, "doc_type": "meta", "data": {"seq": seq, "schema": SCHEMA_VERSION}}
 
 
-@contextmanager
-def _file_lock(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """Hold an exclusive flock on `path`, waiting up to `timeout` seconds."""
-    with open(path, "a+b") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"search index busy: {path} held > {timeout}s") from None
-                time.sleep(0.02)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def _remember(store: dict[Any, T], key: Any, make: Callable[[], T], cap: int | None) -> T:
+    """`store[key]`, made if missing; past `cap` entries the oldest quarter is dropped."""
+    if key not in store:
+        if cap is not None and len(store) >= cap:
+            for old in list(store)[: cap // 4]:
+                del store[old]
+        store[key] = make()
+    return store[key]
 
 
-class _Generations:
-    """The folders of a directory backend: `CURRENT` names the live `gen-*` one."""
+class _SegmentCache:
+    """What is read from a segment once: term doc sets, columns and sort orders.
 
-    def __init__(self, root: Path) -> None:
-        """Remember (and create) the backend directory."""
-        self.root = root
-        root.mkdir(parents=True, exist_ok=True)
+    Segments never change except that documents in them get deleted (and never
+    undeleted), so a set read once stays right after subtracting today's
+    deletions. A write adds a small segment; only that one is read again.
+    """
 
-    def current(self) -> str | None:
-        """The live generation's folder name, or None when there is none (or garbage)."""
-        with suppress(OSError, UnicodeDecodeError):
-            name = (self.root / "CURRENT").read_text().strip()
-            if _GEN_NAME.fullmatch(name) and (self.root / name).is_dir():
-                return name
-        return None
+    def __init__(self) -> None:
+        """Start empty."""
+        self.terms: dict[tuple[Any, ...], set[int]] = {}
+        self.data: dict[tuple[Any, ...], Any] = {}
 
-    def create(self) -> str:
-        """Make an empty folder for a new generation and return its name."""
-        name = f"gen-{time.time_ns():x}-{secrets.token_hex(4)}"
-        (self.root / name).mkdir()
-        return name
+    def get(
+        self, store: dict[tuple[Any, ...], T], key: tuple[Any, ...], make: Callable[[], T]
+    ) -> T:
+        """A cached value (term sets are kept for the most recent terms only)."""
+        cap = MAX_CACHED_TERMS if store is self.terms else None
+        return _remember(store, key, make, cap)
 
-    def publish(self, name: str) -> None:
-        """Point CURRENT at `name` in one atomic rename, flushed to disk."""
-        tmp = self.root / f"CURRENT.{secrets.token_hex(4)}"
-        with open(tmp, "w") as handle:
-            handle.write(name + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.root / "CURRENT")
-        fd = os.open(self.root, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    def remove(self, keep: str, only: str | None = None) -> None:
-        """Delete generation folders other than `keep` (just `only`, when given)."""
-        for path in self.root.glob("gen-*"):
-            if path.name != keep and only in (None, path.name):
-                shutil.rmtree(path, ignore_errors=True)
+    def keep_only(self, segment_ids: set[Any]) -> None:
+        """Forget segments that have been merged away."""
+        for store in (self.terms, self.data):
+            for key in [k for k in store if k[0] not in segment_ids]:
+                del store[key]
 
 
 class _View:
     """One searcher and what is cached for it: doc sets, columns, sort orders."""
 
-    def __init__(self, searcher: Any, segment_columns: dict[tuple[str, str], list[Any]]) -> None:
-        """Wrap a searcher; `segment_columns` outlives views (segments are immutable)."""
-        self.searcher = searcher
-        self._segment_columns = segment_columns
+    def __init__(self, ix: Any, segments: _SegmentCache) -> None:
+        """Open a searcher over the index's segments as they are now."""
+        self.ix = ix
+        self.generation = ix.latest_generation()
+        self.searcher = ix.searcher()
+        self._cache = segments
+        self._leaves = [
+            (sub.reader().segment().segment_id(), sub, offset)
+            for sub, offset in self.searcher.leaf_searchers()
+            if sub.reader().segment() is not None
+        ]
+        segments.keep_only({segid for segid, _sub, _offset in self._leaves})
+        self.deleted = {
+            offset + d for _id, sub, offset in self._leaves for d in sub.reader().deleted_docs_set
+        }
         self._memo: dict[Hashable, Any] = {}
+        self._recent: dict[Hashable, Any] = {}
 
-    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
-        """A value computed once per view."""
-        if key not in self._memo:
-            self._memo[key] = make()
-        return self._memo[key]  # type: ignore[no-any-return]
+    def stale(self) -> bool:
+        """True once a newer generation of the index has been committed."""
+        return bool(self.ix.latest_generation() != self.generation)
+
+    def memo(self, key: Hashable, make: Callable[[], T], bounded: bool = False) -> T:
+        """A value computed once per view; `bounded` ones (document sets for what was
+        typed or filtered) are kept for the most recent keys only."""
+        store = self._recent if bounded else self._memo
+        return cast(T, _remember(store, key, make, MAX_CACHED_TERMS if bounded else None))
 
     def docs(self, q: Any) -> set[int]:
         """Document numbers matching a query."""
         return set(self.searcher.docs_for_query(q))
 
+    def _global(self, parts: Iterable[tuple[Iterable[int], int]]) -> set[int]:
+        """Per-segment document numbers as one set of live top-level numbers."""
+        out: set[int] = set()
+        for local, offset in parts:
+            out.update(local if offset == 0 else (d + offset for d in local))
+        return out - self.deleted if self.deleted else out
+
+    def _segment_docs(self, segid: Any, sub: Any, field: str, value: str) -> set[int]:
+        """One segment's documents holding a term (local numbers), read once."""
+        term = query.Term(field, value)
+        return self._cache.get(
+            self._cache.terms, (segid, field, value), lambda: set(term.docs(sub))
+        )
+
     def term_docs(self, field: str, value: str) -> set[int]:
-        """Document numbers holding one term, cached."""
-        return self.memo(("term", field, value), lambda: self.docs(query.Term(field, value)))
+        """Live documents holding one term, read per segment and cached."""
+
+        def make() -> set[int]:
+            """Combine the segments' sets."""
+            return self._global(
+                (self._segment_docs(segid, sub, field, value), offset)
+                for segid, sub, offset in self._leaves
+            )
+
+        return self.memo(("term", field, value), make, bounded=True)
+
+    def any_of(self, field: str, values: tuple[str, ...]) -> set[int]:
+        """Documents with any of the values in a field, cached."""
+        return self.memo(
+            ("any", field, values),
+            lambda: set().union(*(self.term_docs(field, v) for v in values)),
+            bounded=True,
+        )
+
+    def match(self, q: Any) -> set[int]:
+        """Documents matching a query, from cached term sets where the query allows."""
+        if isinstance(q, query.Term):
+            return self.term_docs(q.fieldname, q.text)
+        if isinstance(q, query.FuzzyTerm):
+            key = ("fuzzy", q.fieldname, q.text, q.maxdist)
+            return self.memo(key, lambda: self.docs(q), bounded=True)
+        if isinstance(q, query.AndMaybe):
+            return self.match(q.a)
+        if isinstance(q, query.And | query.Or) and q.subqueries:
+            sets = sorted((self.match(sub) for sub in q.subqueries), key=len)
+            if isinstance(q, query.And):
+                return sets[0].intersection(*sets[1:])
+            return sets[0].union(*sets[1:])
+        return self.docs(q)
+
+    def _segment_column(self, segid: Any, sub: Any, field: str) -> list[Any]:
+        """One segment's column values by local document number (equal values shared)."""
+
+        def read() -> list[Any]:
+            """Read the column once."""
+            shared: dict[Any, Any] = {}
+            return [shared.setdefault(v, v) for v in sub.reader().column_reader(field)]
+
+        return self._cache.get(self._cache.data, (segid, "column", field), read)
 
     def column(self, field: str) -> list[Any]:
-        """A field's column value for every document number, cached per segment."""
-        return self.memo(("column", field), lambda: self._load_column(field))
+        """A field's column value for every top-level document number."""
 
-    def _load_column(self, field: str) -> list[Any]:
-        """Concatenate per-segment columns, reading only segments not seen before."""
-        out: list[Any] = []
-        for reader, _offset in self.searcher.reader().leaf_readers():
-            key = (reader.segment().segment_id(), field)
-            if key not in self._segment_columns:
-                shared: dict[Any, Any] = {}
-                values = reader.column_reader(field, translate=True)
-                self._segment_columns[key] = [shared.setdefault(v, v) for v in values]
-            out.extend(self._segment_columns[key])
-        return out
+        def make() -> list[Any]:
+            """Concatenate the segments' columns."""
+            out: list[Any] = []
+            for segid, sub, _offset in self._leaves:
+                out.extend(self._segment_column(segid, sub, field))
+            return out
 
-    def order(self, doc_type: DocType, sort: str) -> list[int]:
-        """Every live document of a type in a sort order, cached."""
-        return self.memo(("order", doc_type, sort), lambda: self.sort(
-            self.term_docs("doc_type", doc_type), doc_type, sort))  # fmt: skip
+        return self.memo(("column", field), make)
 
-    def sort(self, docs: Iterable[int], doc_type: DocType, sort: str) -> list[int]:
-        """Document numbers sorted: by date newest first, by score best (or most severe)."""
-        name, num = self.column("sort_name"), self.column("sort_num")
-        if doc_type == "entity" and sort == "score":
-            return sorted(docs, key=lambda d: (-num[d], name[d], d))
-        if doc_type == "entity":
-            return sorted(docs, key=lambda d: (name[d], d))
-        if sort == "score":
-            sev = self.column("severity")
-            return sorted(docs, key=lambda d: (-an.SEVERITY_RANK.get(sev[d], 0), -num[d], d))
-        return sorted(docs, key=lambda d: (-num[d], name[d], d))
+    def _segment_order(self, segid: Any, sub: Any, doc_type: DocType, sort: str) -> list[int]:
+        """One segment's documents of a type, sorted (local numbers)."""
+
+        def make() -> list[int]:
+            """Sort once."""
+            docs = self._segment_docs(segid, sub, "doc_type", doc_type)
+            cols = {f: self._segment_column(segid, sub, f) for f in SORT_COLUMNS}
+            return sorted(docs, key=_sort_key(cols, doc_type, sort))
+
+        return self._cache.get(self._cache.data, (segid, "order", doc_type, sort), make)
+
+    def _segment_names(self, segid: Any, sub: Any) -> list[bytes]:
+        """One segment's entity name keys in name order (for prefix look-ups)."""
+        order = self._segment_order(segid, sub, "entity", "relevance")
+        names = self._segment_column(segid, sub, "sort_name")
+        return self._cache.get(
+            self._cache.data, (segid, "names"), lambda: [names[d] for d in order]
+        )
+
+    def order(self, doc_type: DocType, sort: str) -> Iterator[int]:
+        """Every document of a type in a sort order (deleted ones included), merged lazily."""
+
+        def runs() -> list[list[int]]:
+            """Each segment's order in top-level numbers."""
+            return [
+                [d + offset for d in self._segment_order(segid, sub, doc_type, sort)]
+                if offset
+                else self._segment_order(segid, sub, doc_type, sort)
+                for segid, sub, offset in self._leaves
+            ]
+
+        cols = {f: self.column(f) for f in SORT_COLUMNS}
+        key = _sort_key(cols, doc_type, sort)
+        return heapq.merge(*self.memo(("runs", doc_type, sort), runs), key=key)
+
+    def name_starts(self, key: str, whole: bool = False) -> set[int]:
+        """Live entities whose name key starts with `key` (or, if `whole`, equals it)."""
+        low = key.encode()
+        high = low + (b"" if whole else b"\xff")
+        parts = []
+        for segid, sub, offset in self._leaves:
+            names = self._segment_names(segid, sub)
+            order = self._segment_order(segid, sub, "entity", "relevance")
+            found = order[bisect.bisect_left(names, low) : bisect.bisect_right(names, high)]
+            parts.append((found, offset))
+        return self._global(parts)
 
     def top(self, docs: set[int], doc_type: DocType, sort: str, count: int) -> list[int]:
-        """The first `count` of `docs` in a sort order (scanning the cached order if large)."""
+        """The first `count` of `docs` in a sort order (scanning the merged order if large)."""
         if len(docs) <= 2000:
-            return self.sort(docs, doc_type, sort)[:count]
-        out: list[int] = []
-        for docnum in self.order(doc_type, sort):
-            if docnum in docs:
-                out.append(docnum)
-                if len(out) == count:
-                    break
-        return out
+            cols = {f: self.column(f) for f in SORT_COLUMNS}
+            return sorted(docs, key=_sort_key(cols, doc_type, sort))[:count]
+        return list(itertools.islice((d for d in self.order(doc_type, sort) if d in docs), count))
+
+
+def _sort_key(cols: dict[str, list[Any]], doc_type: DocType, sort: str) -> Callable[[int], Any]:
+    """The sort key of a document number. Entities: by name, or by score (highest first,
+    none last). Records: by decision date (newest first), or by severity (most severe)."""
+    name, num, sev = cols["sort_name"], cols["sort_num"], cols["severity"]
+    if doc_type == "entity" and sort == "score":
+        return lambda d: (-num[d], name[d], d)
+    if doc_type == "entity":
+        return lambda d: (name[d], d)
+    if sort == "score":
+        return lambda d: (-an.SEVERITY_RANK.get(sev[d], 0), -num[d], d)
+    return lambda d: (-num[d], name[d], d)
 
 
 def _stems(word: str) -> list[str]:
@@ -272,19 +391,32 @@ def _stems(word: str) -> list[str]:
 
 
 def _fuzzy(field: str, word: str, boost: float = 1.0) -> list[Any]:
-    """A fuzzy term for a word long enough to have typos, else nothing."""
+    """Near spellings of a word long enough to have typos (none under 4 letters).
+
+    whoosh counts two swapped letters as two edits, so for words allowed one
+    edit the swaps are added as plain terms.
+    """
     dist = an.fuzz_distance(word)
-    return [query.FuzzyTerm(field, word, boost, maxdist=dist, prefixlength=1)] if dist else []
+    if not dist:
+        return []
+    fuzzy = query.FuzzyTerm(field, word, boost, maxdist=dist, prefixlength=1)
+    swaps = [query.Term(field, w, boost) for w in an.transpositions(word)] if dist == 1 else []
+    return [query.Or([fuzzy, *swaps]) if swaps else fuzzy]
 
 
 def _entity_word(word: str, fuzzy: bool) -> Any:
-    """One typed word against an entity: whole word, word prefix, then typos."""
-    subs = [query.Term("name", word, boost=3.0), query.Term("aliases", word, boost=1.5)]
+    """One typed word an entity must have: a name or alias word starting with it (or near it).
+
+    The edge n-grams hold every word of the name and aliases, so one term
+    covers whole words and prefixes; whole words only add relevance (`_entity_tiers`).
+    """
     if len(word) >= 2:
-        subs.append(query.Term("name_ngram", word[:15]))
+        subs = [query.Term("name_ngram", word[:15])]
+    else:
+        subs = [query.Term("name", word, boost=3.0), query.Term("aliases", word, boost=1.5)]
     if fuzzy:
         subs += _fuzzy("name", word, 1.0) + _fuzzy("aliases", word, 0.5)
-    return query.Or(subs)
+    return subs[0] if len(subs) == 1 else query.Or(subs)
 
 
 def _record_word(word: str, fuzzy: bool) -> Any:
@@ -315,21 +447,32 @@ def build_query(p: an.ParsedQuery, doc_type: DocType, fuzzy: bool = False) -> An
     """The whoosh query for parsed user text; `fuzzy` also accepts near spellings."""
     word = _entity_word if doc_type == "entity" else _record_word
     required = [w for w in p.required() if doc_type == "entity" or _stems(w)] or list(p.terms)
-    parts = [word(w, fuzzy) for w in required]
-    if fuzzy:
-        parts += [word(w, fuzzy) for phrase in p.phrases for w in phrase]
-    else:
-        parts += [_phrase(doc_type, phrase) for phrase in p.phrases]
+    parts = [word(w, fuzzy) for w in required] + [_phrase(doc_type, ph) for ph in p.phrases]
     text_q = query.And(parts) if parts else query.NullQuery
-    boosts = [word(w, False) for w in p.terms if w not in required]
-    key = " ".join(p.terms)
-    if doc_type == "entity" and key and not p.phrases:
-        boosts += [query.Term("name_start", key[:24], 4.0), query.Term("name_key", key, 8.0)]
-    if parts and boosts:
-        text_q = query.AndMaybe(text_q, query.Or(boosts))
+    optional = [word(w, False) for w in p.terms if w not in required]
+    if parts and optional and doc_type == "record":
+        text_q = query.AndMaybe(text_q, query.Or(optional))
     if p.ident:
         return query.Or([text_q, query.Term("ident", p.ident, boost=10.0)])
     return text_q
+
+
+def _entity_tiers(view: _View, p: an.ParsedQuery, fuzzy: bool) -> list[list[set[int]]]:
+    """Entity relevance tiers, first deciding first: registration id, whole name, name
+    start, words whole in the name (near them, when fuzzy), then words in an alias."""
+    key = " ".join(p.terms)
+    words = p.words()
+    if fuzzy:
+        name_words = [view.match(t) for w in words for t in _fuzzy("name", w)]
+    else:
+        name_words = [view.term_docs("name", w) for w in words]
+    return [
+        [view.term_docs("ident", p.ident)] if p.ident else [],
+        [view.name_starts(key, whole=True)] if key else [],
+        [view.name_starts(key)] if key else [],
+        name_words,
+        [view.term_docs("aliases", w) for w in words],
+    ]
 
 
 def _marked(text: str, terms: set[str], analyzer: Any, fragmenter: Any) -> str:
@@ -363,3 +506,360 @@ def _vocabulary(doc_type: DocType, data: dict[str, Any]) -> list[str]:
     else:
         texts = [data["title"], data["entity_name"], data.get("summary") or ""]
     return [t for text in texts for t, _s, _e in name_spans(text)]
+
+
+def _ram_index() -> Any:
+    """A new in-memory index. Its name is unique because whoosh writers spill to
+    `<tempdir>/<indexname>.tmp` and delete that folder on commit: with the default
+    name, in-memory indexes in other threads or processes would delete each other's."""
+    return RamStorage().create_index(SCHEMA, indexname=f"ram-{secrets.token_hex(8)}")
+
+
+def _open_checked(path: Path) -> Any:
+    """Open the index in `path`, reading its metadata and one document to prove it sound."""
+    ix = FileStorage(str(path)).open_index()
+    with ix.searcher() as searcher:
+        meta = searcher.document(uid=META_UID)
+        if meta is not None and meta["data"].get("schema") != SCHEMA_VERSION:
+            raise ValueError("built by another schema version")
+        searcher.search(query.Every(), limit=1)
+    return ix
+
+
+def _seq_of(searcher: Any) -> int:
+    """The seq the metadata document records (0 when there is none)."""
+    meta = searcher.document(uid=META_UID)
+    return int(meta["data"]["seq"]) if meta else 0
+
+
+class WhooshBackend:
+    """The whoosh engine behind `SearchBackend`; `directory=None` keeps the index in memory."""
+
+    def __init__(self, directory: Path | None) -> None:
+        """Open the live index in `directory` (creating an empty one if missing or unreadable)."""
+        self.directory = Path(directory) if directory is not None else None
+        self._gens = an.Generations(self.directory) if self.directory is not None else None
+        self._lock = threading.RLock()  # guards the reading state below
+        self._write_lock = threading.RLock()  # taken before `_lock`, never after it
+        self._write_depth = 0
+        self._segments = _SegmentCache()
+        self._ram = _ram_index() if self._gens is None else None
+        self._gen: str | None = None
+        self._view: _View | None = None
+        self._writer_ix: tuple[str, Any] | None = None
+        self._read(lambda view: None)
+
+    # -- locks and generations -------------------------------------------------------------
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Be the only writer: a thread lock and, on disk, `.write.lock` (re-entrant)."""
+        with self._write_lock:
+            self._write_depth += 1
+            try:
+                if self._gens is not None and self._write_depth == 1:
+                    with an.file_lock(self._gens.root / ".write.lock"):
+                        yield
+                else:
+                    yield
+            finally:
+                self._write_depth -= 1
+
+    def _try_open(self, name: str | None) -> Any:
+        """The index of generation `name`, or None (logged) when it cannot be read."""
+        if name is None or self._gens is None:
+            return None
+        with warnings.catch_warnings():
+            # whoosh leaves the file of an unreadable TOC open until its error is dropped.
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                return _open_checked(self._gens.root / name)
+            except Exception as exc:  # any unreadable index is rebuilt, never fatal
+                reason = repr(exc)  # not `exc`: a log record would keep the file open
+        log.warning("search index %s unreadable (%s); replacing it", name, reason)
+        return None
+
+    def _recover(self) -> None:
+        """Publish an empty generation in place of a missing or unreadable one."""
+        assert self._gens is not None
+        with self._writing():
+            bad = self._gens.current()
+            if bad is not None and self._try_open(bad) is not None:
+                return
+            fresh = bad is None and not (self._gens.root / "CURRENT").exists()
+            name = self._gens.create()
+            FileStorage(str(self._gens.root / name)).create_index(SCHEMA)
+            self._gens.publish(name)
+            if bad is not None:
+                self._gens.remove(keep=name, only=bad)
+            level = logging.INFO if fresh else logging.WARNING
+            log.log(level, "search index in %s is new and empty; rebuild it", self._gens.root)
+
+    def _writer_index(self) -> Any:
+        """The live index for writing (call while `_writing`)."""
+        if self._gens is None:
+            return self._ram
+        name = self._gens.current()
+        if self._writer_ix is None or self._writer_ix[0] != name:
+            ix = self._try_open(name)
+            if ix is None:
+                self._recover()
+                name = self._gens.current()
+                ix = self._try_open(name)
+            self._writer_ix = (name or "", ix)
+        return self._writer_ix[1]
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _current_view(self) -> _View | None:
+        """A view of the live index, reopened if it changed; None if it needs recovery.
+
+        A changed index gets a new searcher, not `Searcher.refresh()`: in
+        whoosh-reloaded 2.7.5 a refreshed searcher keeps the replaced segments
+        and returns deleted and updated documents twice.
+        """
+        ix = self._ram
+        if self._gens is not None:
+            name = self._gens.current()
+            if self._view is None or name != self._gen:
+                ix = self._try_open(name)
+                if ix is None:
+                    return None
+                self._drop_view()
+                self._gen = name
+            else:
+                ix = self._view.ix
+        if self._view is None or self._view.ix is not ix or self._view.stale():
+            self._drop_view()
+            self._view = _View(ix, self._segments)
+        return self._view
+
+    def _drop_view(self) -> None:
+        """Close the cached searcher."""
+        if self._view is not None:
+            with suppress(Exception):
+                self._view.searcher.close()
+        self._view = None
+
+    def _read(self, fn: Callable[[_View], T]) -> T:
+        """Run `fn` on a current view; recover or reopen once if the index went away."""
+        for attempt in range(3):
+            with self._lock:
+                view = self._current_view()
+                if view is not None:
+                    try:
+                        return fn(view)
+                    except OSError as exc:
+                        if attempt == 2:
+                            raise
+                        log.warning("search index changed under a reader (%r); reopening", exc)
+                        self._drop_view()
+                        continue
+            self._recover()
+        raise RuntimeError("search index could not be opened")
+
+    # -- the SearchBackend interface -------------------------------------------------------
+
+    def apply(self, batch: ChangeBatch) -> None:
+        """Upsert and remove documents and record `batch.seq` in one commit.
+
+        A batch older than the index (seq below the recorded one) is skipped.
+        """
+        with self._writing():
+            ix = self._writer_index()
+            with ix.searcher() as searcher:
+                if batch.seq < _seq_of(searcher):
+                    log.info("skipping search batch %s: index is newer", batch.seq)
+                    return
+            removed = {f"{doc_type}:{key}" for doc_type, key in batch.removals}
+            upserts = {an.uid_of(doc): doc for doc in batch.upserts}
+            self._writer_ix = None  # reopened after a failure; kept again on success
+            with _committed(ix.writer(timeout=an.LOCK_TIMEOUT)) as writer:
+                for uid, doc in upserts.items():
+                    fields = an.doc_fields(doc)
+                    if fields is None or uid in removed:
+                        removed.add(uid)
+                    else:
+                        writer.update_document(**_prepared(fields))
+                for uid in removed:
+                    writer.delete_by_term("uid", uid)
+                writer.update_document(**_meta(batch.seq))
+            if self._gens is not None:
+                self._writer_ix = (self._gens.current() or "", ix)
+
+    def last_seq(self) -> int:
+        """The change-log seq the live index reflects (0 when empty or rebuilt from nothing)."""
+        return self._read(lambda view: _seq_of(view.searcher))
+
+    def count(self) -> int:
+        """Entities and records in the live index."""
+        return self._read(
+            lambda view: (
+                len(view.term_docs("doc_type", "entity"))
+                + len(view.term_docs("doc_type", "record"))
+            )
+        )
+
+    def close(self) -> None:
+        """Close the searcher; the backend reopens on next use."""
+        with self._lock:
+            self._drop_view()
+
+    def rebuild(self, docs: Iterable[Doc], seq: int) -> None:
+        """Index every document into a new generation, then swap it in and delete the old."""
+        if self._gens is None:
+            ix = _ram_index()
+            _fill(ix, docs, seq)
+            with self._writing():
+                self._ram = ix
+            return
+        with an.file_lock(self._gens.root / ".rebuild.lock", timeout=30 * 60):
+            name = self._gens.create()
+            try:
+                _fill(FileStorage(str(self._gens.root / name)).create_index(SCHEMA), docs, seq)
+            except BaseException:
+                shutil.rmtree(self._gens.root / name, ignore_errors=True)
+                raise
+            with self._writing():
+                self._gens.publish(name)
+            with self._lock:
+                self._current_view()
+            with self._writing():
+                self._gens.remove(keep=self._gens.current() or name)
+
+    def query(self, q: SearchQuery) -> SearchResults:
+        """Run a search: text, filters, facets, sort and one page, with highlights."""
+        parsed = an.parse_query(q.text)
+        page, per_page = an.paging(q)
+        an.checked_filters(q)
+        return self._read(lambda view: _search(view, q, parsed, page, per_page))
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
+        """Entities whose name or alias words start with the typed words, name starts first."""
+        try:
+            parsed = an.parse_query(prefix)
+        except QueryRefused:
+            return []
+        if not parsed.terms or limit < 1:
+            return []
+        parsed = an.ParsedQuery(terms=parsed.terms)
+
+        def run(view: _View) -> list[Suggestion]:
+            """The best entities as suggestions."""
+            starts = view.name_starts(" ".join(parsed.terms))
+            matched = view.match(build_query(parsed, "entity")) | starts
+            matched &= view.term_docs("doc_type", "entity")
+            out = []
+            for docnum, _score in _rank_entities(view, parsed, matched, min(limit, 100), False):
+                stored = view.searcher.stored_fields(docnum)
+                data = stored["data"]
+                out.append(
+                    Suggestion(stored["key"], data["name"], data["kind"], data["jurisdiction"])
+                )
+            return out
+
+        return self._read(run)
+
+
+def open_backend(directory: Path | None) -> WhooshBackend:
+    """The whoosh backend for `directory` (None: in memory)."""
+    return WhooshBackend(directory)
+
+
+@contextmanager
+def _committed(writer: Any) -> Iterator[Any]:
+    """Yield a writer, then commit; on any error cancel it, so the last commit stays live."""
+    try:
+        yield writer
+        writer.commit()
+    except BaseException:
+        with suppress(Exception):
+            writer.cancel()
+        raise
+
+
+def _fill(ix: Any, docs: Iterable[Doc], seq: int) -> None:
+    """Add every document and the seq to a new index in one bounded-memory commit."""
+    seen: set[str] = set()
+    with _committed(ix.writer(procs=1, limitmb=256)) as writer:
+        for doc in docs:
+            fields = an.doc_fields(doc)
+            if fields is not None and fields["uid"] not in seen:
+                seen.add(fields["uid"])
+                writer.add_document(**_prepared(fields))
+        writer.add_document(**_meta(seq))
+
+
+def _base_sets(view: _View, q: SearchQuery) -> tuple[Hashable, list[set[int]]]:
+    """The sets a hit must be in (live documents of the type, each filter's values),
+    and a key naming that combination."""
+    filters = tuple((f, tuple(sorted(v))) for f, v in an.checked_filters(q))
+    sets = [view.term_docs("doc_type", q.doc_type)]
+    sets += [view.any_of(field, values) for field, values in filters]
+    return (q.doc_type, filters), sets
+
+
+def _matches(
+    view: _View, parsed: an.ParsedQuery, q: SearchQuery, base: list[set[int]]
+) -> tuple[Any, set[int], bool]:
+    """The query that found something (exact first, then fuzzy), its hits, and if fuzzy."""
+    wq = build_query(parsed, q.doc_type)
+    matched = view.match(wq).intersection(*base)
+    if matched or not any(an.fuzz_distance(w) for w in parsed.terms):
+        return wq, matched, False
+    wq = build_query(parsed, q.doc_type, fuzzy=True)
+    matched = view.match(wq).intersection(*base)
+    return wq, matched, bool(matched)
+
+
+def _rank_entities(
+    view: _View, p: an.ParsedQuery, matched: set[int], depth: int, fuzzy: bool
+) -> list[tuple[int, float]]:
+    """The best `depth` entities by tiers; the rest of the page in name order."""
+    ranked = an.rank(matched, _entity_tiers(view, p, fuzzy), view.column("sort_name"), depth)
+    if len(ranked) < depth:
+        rest = matched.difference(d for d, _s in ranked)
+        ranked += [(d, 0.0) for d in view.top(rest, "entity", "relevance", depth - len(ranked))]
+    return ranked
+
+
+def _ranked(
+    view: _View, q: SearchQuery, p: an.ParsedQuery, depth: int
+) -> tuple[list[tuple[int, float]], set[int], bool]:
+    """Matching documents (exact, else fuzzy) and the first `depth` of them in order."""
+    key, base = _base_sets(view, q)
+    if p.empty:
+        matched: set[int] = set()
+        if not p.typed:
+            matched = view.memo(key, lambda: base[0].intersection(*base[1:]), bounded=True)
+        return [(d, 0.0) for d in view.top(matched, q.doc_type, q.sort, depth)], matched, False
+    wq, matched, fuzzy = _matches(view, p, q, base)
+    if q.sort != "relevance" or not matched:
+        ranked = [(d, 0.0) for d in view.top(matched, q.doc_type, q.sort, depth)]
+    elif q.doc_type == "entity":
+        ranked = _rank_entities(view, p, matched, depth, fuzzy)
+    else:
+        results = view.searcher.search(wq, filter=matched, limit=depth)
+        ranked = [(hit.docnum, float(hit.score or 0.0)) for hit in results]
+    return ranked, matched, fuzzy
+
+
+def _search(view: _View, q: SearchQuery, p: an.ParsedQuery, page: int, size: int) -> SearchResults:
+    """One search against one view: a page of hits, total, facets, "did you mean"."""
+    ranked, matched, fuzzy = _ranked(view, q, p, page * size)
+    suggestion = None
+    if fuzzy and ranked:
+        best = view.searcher.stored_fields(ranked[0][0])["data"]
+        suggestion = an.corrected(p.terms, _vocabulary(q.doc_type, best))
+    words = p.words()
+    marked = tuple(suggestion.split()) + words[len(p.terms) :] if suggestion else words
+    hits = []
+    for docnum, score in ranked[(page - 1) * size :]:
+        stored = view.searcher.stored_fields(docnum)
+        data = stored["data"]
+        highlights = _highlights(q.doc_type, data, marked)
+        hits.append(Hit(q.doc_type, stored["key"], score, data, highlights))
+    facets = {}
+    if q.with_facets:
+        facets = {f: an.facet_counts(view.column(f), matched) for f in an.FACETS[q.doc_type]}
+    return SearchResults(tuple(hits), len(matched), page, size, facets, suggestion, fuzzy)

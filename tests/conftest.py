@@ -70,6 +70,9 @@ def app(tmp_path: Path, database_url: str) -> Iterator[Flask]:
             "DATA_DIR": str(tmp_path / "data"),
             "DATABASE_URL": database_url,
             "SEARCH_INDEX": "memory",
+            # The test client talks plain http; a Secure cookie would not come back.
+            "SESSION_COOKIE_SECURE": False,
+            "RATELIMIT_ENABLED": False,
         }
     )
     yield app
@@ -88,3 +91,15 @@ def db(app: Flask) -> Database:
 def client(app: Flask):  # type: ignore[no-untyped-def]
     """A test client of the app."""
     return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with tiny parameters: the same code path, a fraction of the time."""
+    from argon2 import PasswordHasher
+
+    from portal.services import accounts
+
+    monkeypatch.setattr(
+        accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    )

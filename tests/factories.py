@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from portal.models import Agency, Entity, Record
+from portal.models import Agency, Entity, Record, User
 from portal.services.access import Actor
 from portal.services.entities import create_entity, parse_entity
 from portal.services.records import create_record, parse_record, publish_record
@@ -53,3 +53,34 @@ def make_record(
     if publish:
         publish_record(session, actor, record)
     return record
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def make_user(
+    session: Session, email: str, role: str, agency: str | None = None, entity: str | None = None
+) -> User:
+    """An account with the shared test password."""
+    from portal.models import Role
+    from portal.services.accounts import create_user
+
+    return create_user(session, OPERATOR, email, PASSWORD, Role(role), agency, entity)
+
+
+def csrf_token(client: Any, path: str = "/workspace/sign-in") -> str:
+    """The CSRF token a form on `path` carries."""
+    import re
+
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def sign_in(client: Any, email: str, password: str = PASSWORD) -> Any:
+    """Sign in through the form, as a person would."""
+    token = csrf_token(client)
+    return client.post(
+        "/workspace/sign-in", data={"email": email, "password": password, "csrf_token": token}
+    )

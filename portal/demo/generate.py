@@ -438,15 +438,22 @@ class RecordLife:
         when = self.later(1, 30)
         if when:
             body = self.rng.choice(RESPONSE_TEXTS)
-            out.responses.append(
-                {
-                    "record_id": self.row["id"],
-                    "entity_id": self.entity["id"],
-                    "body": body,
-                    "published_at": when,
-                }
-            )
+            response = {
+                "record_id": self.row["id"],
+                "entity_id": self.entity["id"],
+                "body": body,
+                "published_at": when,
+                "hidden_at": None,
+                "hidden_reason": None,
+            }
+            out.responses.append(response)
             self.step(when, "response.published", {"response": body})
+            hidden = self.later(1, 10) if self.rng.random() < 0.08 else None
+            if hidden:
+                # Some replies are hidden by the agency, with the reason made public.
+                reason = "The reply named a private individual and was hidden by the agency."
+                response.update(hidden_at=hidden, hidden_reason=reason)
+                self.step(hidden, "response.hidden", {"reason": reason})
 
     def _revision(self, number: int, when: datetime, reason: str | None) -> dict[str, Any]:
         """A revision row with the record's fields at that moment."""

@@ -23,15 +23,18 @@ from portal.db import Database
 from portal.demo import reference as ref
 from portal.demo.generate import Batch, DemoGenerator
 from portal.errors import PortalError
-from portal.models import Counter, Entity, utcnow
+from portal.models import Counter, Entity, Role, utcnow
 from portal.services.access import Actor
+from portal.services.accounts import create_user
 from portal.services.audit import chain_head, make_event
+from portal.services.due_process import decide_claim, register_representative
 from portal.services.entities import ensure_jurisdiction
 from portal.services.records import snapshot
 from portal.services.register import create_agency
 from portal.services.scores import compute_score
 
 BATCH_SIZE = 2000
+DEMO_PASSWORD = "demo-password-local-only"  # noqa: S105 - documented, demo registers only
 DEMO_ACTOR = "demo"
 
 
@@ -84,6 +87,7 @@ def load_demo(
             loader.load(batch_no, first, count)
             bar(count)
     loader.finish()
+    _demo_accounts(db, today)
     _mark_demo_dir(Path(data_dir), seed, today)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return DemoReport(
@@ -272,6 +276,48 @@ def _entity_payload(entity: dict[str, Any]) -> dict[str, Any]:
         body_id=entity["body_id"],
     )
     return payload
+
+
+def _demo_accounts(db: Database, today: date) -> None:
+    """An admin, two regulators of one agency (to try four eyes) and representatives.
+
+    Their local-only password is in the README; sign-in refuses these accounts
+    unless the data directory was made by `portal demo`. Claims are shown in
+    each state: verified, pending and rejected.
+    """
+    actor = Actor.cli(DEMO_ACTOR)
+    when = datetime.combine(today, datetime.min.time(), UTC)
+    with db.writing() as session:
+        businesses = session.exec(
+            select(Entity.slug).where(Entity.kind == "business").order_by(Entity.id).limit(3)
+        ).all()
+        for email, role, agency in (
+            ("admin@demo.invalid", Role.ADMIN, None),
+            ("regulator.one@demo.invalid", Role.REGULATOR, "ico"),
+            ("regulator.two@demo.invalid", Role.REGULATOR, "ico"),
+        ):
+            create_user(session, actor, email, DEMO_PASSWORD, role, agency, None, when)
+        for (email, verdict), slug in zip(CLAIMS, businesses, strict=False):
+            claim = register_representative(
+                session,
+                email,
+                DEMO_PASSWORD,
+                slug,
+                "I am the company secretary; see the annual report.",
+            )
+            if verdict is not None:
+                decide_claim(session, actor, claim, verdict, CLAIM_REASONS[verdict])
+
+
+CLAIMS = (
+    ("representative@demo.invalid", True),
+    ("pending.claim@demo.invalid", None),
+    ("rejected.claim@demo.invalid", False),
+)
+CLAIM_REASONS = {
+    True: "Confirmed against the company's published annual report.",
+    False: "The annual report names another company secretary.",
+}
 
 
 def _mark_demo_dir(data_dir: Path, seed: int, today: date) -> None:

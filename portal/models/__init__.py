@@ -3,13 +3,17 @@
 from portal.models.accounts import ApiToken, User
 from portal.models.audit import AuditEvent, Counter, ReportIssue
 from portal.models.base import utcnow
+from portal.models.due_process import Claim, CorrectionRequest, Notification
 from portal.models.enums import (
     KIND_LABELS,
+    KIND_SINGULAR,
     PUBLIC_STATUSES,
     AppealStatus,
+    ClaimStatus,
     EntityKind,
     Nature,
     RecordStatus,
+    RequestStatus,
     Role,
     Severity,
 )
@@ -18,12 +22,18 @@ from portal.models.register import Agency, Entity, EntityAlias, Jurisdiction
 
 __all__ = [
     "KIND_LABELS",
+    "KIND_SINGULAR",
     "PUBLIC_STATUSES",
     "Agency",
     "ApiToken",
     "Appeal",
     "AppealStatus",
     "AuditEvent",
+    "Claim",
+    "ClaimStatus",
+    "CorrectionRequest",
+    "Notification",
+    "RequestStatus",
     "Counter",
     "Entity",
     "EntityAlias",

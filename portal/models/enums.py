@@ -62,6 +62,29 @@ class AppealStatus(StrEnum):
     AMENDED = "amended"
 
 
+class ClaimStatus(StrEnum):
+    """Where a claim to represent an entity stands."""
+
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class RequestStatus(StrEnum):
+    """Where a correction request stands."""
+
+    PENDING = "pending"
+    APPLIED = "applied"
+    DECLINED = "declined"
+
+
+KIND_SINGULAR = {
+    EntityKind.BUSINESS: "Business",
+    EntityKind.SOCIAL_ORGANISATION: "Social organisation",
+    EntityKind.GOVERNMENT_BODY: "Government body",
+    EntityKind.OFFICIAL: "Public official",
+}
+
 KIND_LABELS = {
     EntityKind.BUSINESS: "Businesses",
     EntityKind.SOCIAL_ORGANISATION: "Social organisations",

@@ -53,6 +53,7 @@ class Record(SQLModel, table=True):
     revision: int = 1
     status_reason: str | None = Field(default=None, sa_type=sa.Text)
     created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    published_by_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

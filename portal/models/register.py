@@ -28,6 +28,7 @@ class Agency(SQLModel, table=True):
     jurisdiction_code: str = Field(foreign_key="jurisdiction.code", max_length=10, index=True)
     categories: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     requires_second_approval: bool = False
+    requires_totp: bool = False
     website: str | None = Field(default=None, max_length=500)
     description: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = Field(default_factory=utcnow)
@@ -64,6 +65,7 @@ class Entity(SQLModel, table=True):
     trusted: bool = False
     watchlist: bool = False
     score_rulebook: str | None = Field(default=None, max_length=60)
+    merged_into_id: int | None = Field(default=None, foreign_key="entity.id")
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -59,8 +59,19 @@ def _event_doc(row: AuditEvent, payload: Any) -> dict[str, Any]:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_head(session: Session, _transaction: Any) -> None:
-    """A cached chain head is only valid inside the transaction that read it."""
+def _forget_head(session: Session, transaction: Any) -> None:
+    """A cached chain head is only valid inside the transaction that read it.
+
+    A released savepoint keeps it (its events stay); a rolled-back one clears it
+    (see `_forget_head_on_rollback`), and the end of the outer transaction too.
+    """
+    if transaction.parent is None:
+        session.info.pop(_HEAD_KEY, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_head_on_rollback(session: Session, _previous: Any) -> None:
+    """Events appended in a rolled-back savepoint are gone: read the head again."""
     session.info.pop(_HEAD_KEY, None)
 
 

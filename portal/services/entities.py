@@ -224,3 +224,23 @@ def update_entity(
         session, actor, "entity.updated", ("entity", entity.slug), {"changes": diff}, entity.id
     )
     return entity
+
+
+def entity_for_row(session: Session, row: Mapping[str, Any]) -> Entity:
+    """The entity a record row names, by slug or by a registration id held by one entity."""
+    slug = (row.get("entity_slug") or "").strip()
+    reg_id = (row.get("entity_registration_id") or "").strip()
+    if slug:
+        entity = session.exec(select(Entity).where(Entity.slug == slug)).first()
+        if entity is None:
+            raise ValidationFailed("unknown entity", {"entity_slug": f"no entity {slug!r}"})
+        return entity
+    if not reg_id:
+        raise ValidationFailed(
+            "no entity", {"entity_slug": "or entity_registration_id is required"}
+        )
+    matches = session.exec(select(Entity).where(Entity.registration_id == reg_id).limit(2)).all()
+    if len(matches) != 1:
+        reason = "matches no entity" if not matches else "matches more than one entity"
+        raise ValidationFailed("entity", {"entity_registration_id": f"{reg_id!r} {reason}"})
+    return matches[0]

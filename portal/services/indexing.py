@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from portal.models import PUBLIC_STATUSES, Agency, AuditEvent, Entity, EntityAlias, Record
+from portal.services.public import records_in_view
 from search.base import ChangeBatch, Doc, DocType, EntityDoc, RecordDoc
 
 BATCH = 2000
@@ -89,7 +90,7 @@ def all_documents(session: Session) -> Iterator[Doc]:
         ).all()
         if not entities:
             break
-        yield from _entity_docs(session, entities)
+        yield from _entity_docs(session, [e for e in entities if _searchable(e)])
         last = entities[-1].id or 0
         session.expunge_all()
     last = 0
@@ -105,9 +106,14 @@ def all_documents(session: Session) -> Iterator[Doc]:
         ).all()
         if not rows:
             break
-        yield from (record_doc(*row) for row in rows)
+        yield from (record_doc(*row) for row in rows if _searchable(row[1]))
         last = rows[-1][0].id or 0
         session.expunge_all()
+
+
+def _searchable(entity: Entity) -> bool:
+    """Merged duplicates and officials past retention are not searchable."""
+    return not entity.merged_into_id and records_in_view(entity)
 
 
 def head_seq(session: Session) -> int:
@@ -133,11 +139,13 @@ def changes_after(session: Session, seq: int, limit: int = 5000) -> ChangeBatch 
     entities = session.exec(
         select(Entity).where(col(Entity.id).in_(entity_ids) | col(Entity.slug).in_(entity_slugs))
     ).all()
-    upserts.extend(_entity_docs(session, entities))
-    renamed = {e.id for e in entities if e.slug in entity_slugs}
+    visible = [e for e in entities if _searchable(e)]
+    upserts.extend(_entity_docs(session, visible))
+    removals.extend(("entity", e.slug) for e in entities if not _searchable(e))
+    renamed = {e.id for e in entities if e.slug in entity_slugs or not _searchable(e)}
     rows = _record_rows(session, [col(Record.ref).in_(refs) | col(Record.entity_id).in_(renamed)])
     for record, entity, agency in rows:
-        if record.status in PUBLIC_STATUSES:
+        if record.status in PUBLIC_STATUSES and _searchable(entity):
             upserts.append(record_doc(record, entity, agency))
         else:
             removals.append(("record", record.ref))

@@ -9,8 +9,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 import scoring
-from portal.errors import NotFound
-from portal.models import PUBLIC_STATUSES, Agency, Entity, EntityAlias, Record, utcnow
+from portal.errors import Moved, NotFound
+from portal.models import PUBLIC_STATUSES, Agency, Entity, EntityAlias, Record, Response, utcnow
 from portal.services.scores import SCORED_STATUSES, compute_score, entity_facts, record_facts
 
 
@@ -29,6 +29,14 @@ def entity_view(session: Session, slug: str) -> EntityView:
     entity = session.exec(select(Entity).where(Entity.slug == slug)).first()
     if entity is None:
         raise NotFound(f"No entity has the slug {slug!r}.")
+    if entity.merged_into_id:
+        target = session.get(Entity, entity.merged_into_id)
+        raise Moved(slug, target.slug if target else slug)
+    if not records_in_view(entity):
+        raise NotFound(
+            "Records about this official have left public view: the rulebook keeps "
+            "them public for a set number of years after the end of the term."
+        )
     aliases = session.exec(
         select(EntityAlias.name).where(EntityAlias.entity_id == entity.id).order_by(EntityAlias.id)
     ).all()
@@ -86,6 +94,9 @@ class EntityPage:
     records: list[Record]
     agency_names: dict[int, str]
     in_view: bool
+    responses: dict[int, list[Response]]
+    subsidiaries: list[Entity]
+    group_records: int
 
 
 def entity_page(session: Session, slug: str) -> EntityPage:
@@ -98,7 +109,40 @@ def entity_page(session: Session, slug: str) -> EntityPage:
     names = dict(
         session.exec(select(Agency.id, Agency.name).where(col(Agency.id).in_(agency_ids))).all()
     )
-    return EntityPage(view, score, upcoming, records, names, in_view)
+    responses: dict[int, list[Response]] = {}
+    for response in session.exec(
+        select(Response)
+        .where(
+            col(Response.record_id).in_([r.id for r in records]), col(Response.hidden_at).is_(None)
+        )
+        .order_by(col(Response.published_at))
+    ).all():
+        responses.setdefault(response.record_id, []).append(response)
+    subsidiaries, group_records = group_of(session, view.entity)
+    return EntityPage(
+        view, score, upcoming, records, names, in_view, responses, subsidiaries, group_records
+    )
+
+
+def group_of(session: Session, entity: Entity) -> tuple[list[Entity], int]:
+    """A parent's subsidiaries and the published records of the whole group (two queries)."""
+    subsidiaries = list(
+        session.exec(
+            select(Entity)
+            .where(Entity.parent_id == entity.id, col(Entity.merged_into_id).is_(None))
+            .order_by(col(Entity.name))
+            .limit(200)
+        ).all()
+    )
+    if not subsidiaries:
+        return [], 0
+    ids = [entity.id, *(s.id for s in subsidiaries)]
+    total = session.exec(
+        select(func.count())
+        .select_from(Record)
+        .where(col(Record.entity_id).in_(ids), col(Record.status).in_(PUBLIC_STATUSES))
+    ).one()
+    return subsidiaries, total
 
 
 def public_records(

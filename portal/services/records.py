@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from portal.errors import Conflict, NotFound, ValidationFailed
+from portal.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal.models import (
     Agency,
     Entity,
@@ -213,16 +213,57 @@ def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def submit_record(session: Session, actor: Actor, record: Record) -> Record:
+    """Put a draft forward for a second person's approval."""
+    _agency_check(actor, record, "submit this record")
+    if record.status != RecordStatus.DRAFT:
+        raise Conflict(f"Record {record.ref} is {record.status}; only a draft can be submitted.")
+    record.status = RecordStatus.SUBMITTED
+    record.updated_at = utcnow()
+    session.add(record)
+    _log(session, actor, "record.submitted", record)
+    return record
+
+
+def approve_record(session: Session, actor: Actor, record: Record) -> Record:
+    """Approve a submitted draft: a second user of the agency, never its author."""
+    _agency_check(actor, record, "approve this record")
+    if record.status != RecordStatus.SUBMITTED:
+        raise Conflict(f"Record {record.ref} is {record.status}; only a submitted one is approved.")
+    if record.created_by_id is not None and record.created_by_id == actor.user_id:
+        raise PermissionDenied("The author of a finding cannot approve it; a colleague must.")
+    record.status = RecordStatus.APPROVED
+    record.updated_at = utcnow()
+    session.add(record)
+    _log(session, actor, "record.approved", record)
+    return record
+
+
+def _publishable(session: Session, actor: Actor, record: Record) -> None:
+    """Four eyes where the agency requires them; operators' imports publish directly."""
+    agency = session.get(Agency, record.agency_id)
+    needs_approval = agency is not None and agency.requires_second_approval and not actor.system
+    allowed = (
+        (RecordStatus.APPROVED,)
+        if needs_approval
+        else (RecordStatus.DRAFT, RecordStatus.SUBMITTED, RecordStatus.APPROVED)
+    )
+    if record.status not in allowed:
+        if needs_approval and record.status in (RecordStatus.DRAFT, RecordStatus.SUBMITTED):
+            raise Conflict(f"{agency.name} requires a second approval before publication.")
+        raise Conflict(f"Record {record.ref} is {record.status}; it cannot be published.")
+
+
 def publish_record(session: Session, actor: Actor, record: Record, rescore: bool = True) -> Record:
-    """Publish a draft (or approved) finding: it becomes public and counts.
+    """Publish a finding: it becomes public and counts.
 
     Bulk imports pass rescore=False and rescore each touched entity once at the end.
     """
     _agency_check(actor, record, "publish this record")
-    if record.status not in (RecordStatus.DRAFT, RecordStatus.APPROVED):
-        raise Conflict(f"Record {record.ref} is {record.status}; only a draft can be published.")
+    _publishable(session, actor, record)
     record.status = RecordStatus.PUBLISHED
     record.published_at = record.updated_at = utcnow()
+    record.published_by_id = actor.user_id
     session.add(record)
     session.flush()
     _keep_revision(session, actor, record, None)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+import scoring
 from portal.app import get_db
-from portal.models import KIND_LABELS
+from portal.models import KIND_SINGULAR
+from portal.reports.entity import history_view
+from portal.reports.entity_data import score_history
 from portal.services.fields import jurisdiction_name
 from portal.services.public import entity_page
 
@@ -17,15 +20,20 @@ def detail(slug: str) -> str:
     """An entity's explained score, what changes next, and its public records."""
     with get_db().session() as session:
         page = entity_page(session, slug)
+        history = score_history(session, page.view.entity, page.score.as_of)
     entity = page.view.entity
+    rulebook = scoring.default_rulebooks().select(entity.jurisdiction_code, page.score.as_of)
+    chart, history_years = history_view(entity.name, history, rulebook)
     states = {c.record: c.state for c in page.score.contributions}
     return render_template(
         "entities/detail.html",
         page=page,
         entity=entity,
-        kind_label=KIND_LABELS[entity.kind],
+        kind_label=KIND_SINGULAR[entity.kind],
         jurisdiction=jurisdiction_name(entity.jurisdiction_code) or entity.jurisdiction_code,
         titles={r.ref: r.title for r in page.records},
+        history_chart=chart,
+        history_years=history_years,
         groups=[
             ("Counting", [r for r in page.records if states.get(r.ref) == "counting"]),
             ("Under appeal", [r for r in page.records if states.get(r.ref) == "under_appeal"]),

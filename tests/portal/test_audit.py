@@ -138,3 +138,25 @@ def test_cli_verify_against_an_earlier_head(app, db):
     other = runner.invoke(cli, ["audit", "verify", "--against", "f" * 64], env=env)
     assert other.exit_code == 1
     assert "does not extend" in other.output
+
+
+def test_a_rolled_back_savepoint_leaves_the_chain_continuous(db):
+    from portal.services.access import Actor
+    from portal.services.audit import append_event
+
+    actor = Actor.cli()
+    with db.writing() as session:
+        append_event(session, actor, "test.kept", ("test", "1"), {})
+        try:
+            with session.begin_nested():
+                append_event(session, actor, "test.undone", ("test", "2"), {})
+                raise ValueError("a bad row")
+        except ValueError:
+            pass
+        with session.begin_nested():
+            append_event(session, actor, "test.kept", ("test", "3"), {})
+        append_event(session, actor, "test.kept", ("test", "4"), {})
+    with db.session() as session:
+        report = verify_chain(session)
+        actions = session.exec(select(AuditEvent.object_id).order_by(AuditEvent.seq)).all()
+    assert report.ok and actions == ["1", "3", "4"]

@@ -55,3 +55,17 @@ def test_htmx_is_vendored_with_its_licence(client):
         assert script.status_code == 200 and b"htmx" in script.data
     with client.get("/static/vendor/htmx/LICENSE") as licence:
         assert licence.status_code == 200
+
+
+def test_public_pages_are_cacheable_and_personal_ones_never_stored(client, db):
+    from tests.factories import make_agency as agency
+    from tests.factories import make_user, sign_in
+
+    with db.writing() as session:
+        agency(session)
+        make_user(session, "reg@ico.example", "regulator", agency="ico")
+    assert client.get("/").headers["Cache-Control"] == "public, max-age=60"
+    assert client.get("/workspace/sign-in").headers["Cache-Control"] == "no-store"
+    sign_in(client, "reg@ico.example")
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+    assert "Cookie" in client.get("/").headers["Vary"]

@@ -1,0 +1,207 @@
+"""Time an entity report with 60 records: cold, cached, and weasyprint alone on the same HTML.
+
+Targets (issue 8): a cold report within 1.3x of weasyprint alone on the same
+template, and a cached one under 20 ms. CPU time is printed beside wall time
+(the cold path's CPU adds this process's and the render child's) because wall
+time swings on a shared machine. "Cold" is a full request with an empty
+cache: the database reads, the template, the QR code, the bounded render child,
+the hash, the issue record and the atomic cache write. Runs are interleaved so
+that load from other processes falls on both sides alike.
+
+    .venv/bin/python benchmarks/bench_pdf.py [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SEVERITIES = ["minor", "moderate", "serious", "severe"]
+CATEGORIES = ["data_protection", "transparency", "data_protection", "certification"]
+
+
+def build(tmp: Path, count: int = 60):  # type: ignore[no-untyped-def]
+    """An app on a fresh SQLite file with one entity and `count` published records."""
+    from sqlmodel import SQLModel
+
+    import portal.models  # noqa: F401
+    from portal import create_app
+    from portal.db import make_engine
+
+    url = f"sqlite:///{tmp / 'portal.sqlite3'}"
+    engine = make_engine(url)
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "DATA_DIR": str(tmp),
+            "DATABASE_URL": url,
+            "SEARCH_INDEX": "memory",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    return app, fill(app, count)
+
+
+def fill(app, count: int) -> str:  # type: ignore[no-untyped-def]
+    """Add one entity with `count` published records (a reply on every third); its slug."""
+    from portal.models import Response
+    from portal.services.records import publish_record
+    from portal.services.scores import refresh_score
+    from tests.factories import OPERATOR, make_agency, make_entity, make_record
+
+    with app.extensions["portal.db"].writing() as session:
+        agency = make_agency(session)
+        entity = make_entity(session, name="Acme Widgets Ltd", registration_id="01234567")
+        for i in range(count):
+            record = make_record(
+                session,
+                agency,
+                entity,
+                publish=False,
+                title=f"Finding {i}: personal data handled without a lawful basis",
+                summary="The agency found that the organisation kept customer records "
+                "longer than its own policy allows and did not tell the people concerned. " * 2,
+                decided_on=(date.today() - timedelta(days=15 + 23 * i)).isoformat(),
+                severity=SEVERITIES[i % 4],
+                category=CATEGORIES[i % 4],
+                nature="commendation" if i % 4 == 3 else "violation",
+            )
+            publish_record(session, OPERATOR, record, rescore=False)
+            if i % 3 == 0:
+                session.add(
+                    Response(
+                        record_id=record.id,
+                        entity_id=entity.id,
+                        body="We accept the finding and have changed our process.",
+                    )
+                )
+        refresh_score(session, entity.id)
+        return entity.slug
+
+
+def weasyprint_alone(html: str) -> tuple[float, float]:
+    """Wall and CPU seconds for weasyprint alone to turn the report's HTML into the same PDF."""
+    from weasyprint import HTML
+
+    from portal.reports.fetcher import STATIC_DIR, StaticFetcher
+    from portal.reports.pdf import stylesheet
+
+    start, cpu = time.perf_counter(), time.process_time()
+    HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticFetcher()).write_pdf(
+        stylesheets=[stylesheet()], pdf_variant="pdf/ua-1", pdf_tags=True
+    )
+    return time.perf_counter() - start, time.process_time() - cpu
+
+
+class Spy:
+    """Wraps the report service's render step to keep each job's HTML and result."""
+
+    def __init__(self) -> None:
+        """Install the wrapper."""
+        from portal.reports import service
+
+        self.html = ""
+        self.results: list = []
+        original = service.render
+
+        def spy(job, settings):  # type: ignore[no-untyped-def]
+            """Render as usual, keeping the HTML and the result."""
+            self.html = job.html
+            self.results.append(original(job, settings))
+            return self.results[-1]
+
+        service.render = spy
+
+
+def python_peak_kb(client, url: str) -> int:  # type: ignore[no-untyped-def]
+    """The peak of Python memory allocated in this process by one request, in KiB."""
+    tracemalloc.start()
+    assert client.get(url).status_code == 200
+    peak = tracemalloc.get_traced_memory()[1] // 1024
+    tracemalloc.stop()
+    return peak
+
+
+def cached_runs(client, url: str, runs: int = 50) -> list[float]:  # type: ignore[no-untyped-def]
+    """Times of cached requests."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        assert client.get(url).status_code == 200
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def _ms(values: list[float]) -> str:
+    """Median and best of some timings, in milliseconds."""
+    return f"median {statistics.median(values) * 1000:.0f} ms, best {min(values) * 1000:.0f} ms"
+
+
+def report(cold, alone, spy, peaks, cached) -> None:  # type: ignore[no-untyped-def]
+    """Print the figures and how they compare with the targets."""
+    import io
+
+    from pypdf import PdfReader
+
+    child = spy.results[-1]
+    pages = len(PdfReader(io.BytesIO(child.pdf)).pages)
+    print(f"report: {len(child.pdf):,} bytes, {pages} pages")
+    print(f"weasyprint alone:  {_ms([w for w, _ in alone])}; CPU {_ms([c for _, c in alone])}")
+    print(f"cold (full path):  {_ms([w for w, _ in cold])}; CPU {_ms([c for _, c in cold])}")
+    print(
+        f"  memory: render child peak RSS {child.peak_rss_kb / 1024:.0f} MB "
+        f"({(child.peak_rss_kb - child.start_rss_kb) / 1024:.0f} MB above the render server), "
+        f"web process Python peak {peaks[0] / 1024:.1f} MB"
+    )
+    for i, name in ((0, "wall"), (1, "CPU")):
+        ratio = statistics.median(c[i] for c in cold) / statistics.median(a[i] for a in alone)
+        best = min(c[i] for c in cold) / min(a[i] for a in alone)
+        print(f"cold / alone {name}: {ratio:.2f} (median), {best:.2f} (best); target <= 1.30")
+    print(f"cached:            {_ms(cached)}; target < 20 ms")
+    print(f"  memory: web process Python peak {peaks[1]} KiB, no render child")
+
+
+def main() -> None:
+    """Run the benchmark and print medians (and best runs) for each path."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    runs = parser.parse_args().runs
+    tmp = Path(tempfile.mkdtemp(prefix="bench-pdf-"))
+    try:
+        app, slug = build(tmp)
+        client, url, spy = app.test_client(), f"/entities/{slug}/report.pdf", Spy()
+        started = time.perf_counter()
+        client.get(url)
+        print(
+            f"first report in this process (starts the render server): "
+            f"{time.perf_counter() - started:.2f} s"
+        )
+        cold, alone = [], []
+        for _ in range(runs):
+            alone.append(weasyprint_alone(spy.html))
+            shutil.rmtree(tmp / "reports", ignore_errors=True)
+            started, cpu_before = time.perf_counter(), time.process_time()
+            assert client.get(url).status_code == 200
+            cpu = time.process_time() - cpu_before + spy.results[-1].cpu_seconds
+            cold.append((time.perf_counter() - started, cpu))
+        shutil.rmtree(tmp / "reports", ignore_errors=True)
+        peaks = (python_peak_kb(client, url), python_peak_kb(client, url))
+        report(cold, alone, spy, peaks, cached_runs(client, url))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

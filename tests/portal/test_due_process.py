@@ -1,0 +1,240 @@
+"""Due process end to end: claim, verification, reply, appeal and each decision."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlmodel import select
+
+from portal.errors import Conflict, PermissionDenied
+from portal.models import Appeal, Entity, Notification, Record, RecordStatus, Response
+from portal.services.access import Actor
+from portal.services.appeals import decide_appeal, file_appeal
+from portal.services.due_process import (
+    decide_claim,
+    decide_correction,
+    hide_response,
+    publish_response,
+    register_representative,
+    request_correction,
+)
+from portal.services.history import score_as_of
+from tests.factories import (
+    PASSWORD,
+    csrf_token,
+    make_agency,
+    make_entity,
+    make_record,
+    make_user,
+    sign_in,
+)
+
+ADMIN = Actor("user:admin", None, None, system=True)
+
+
+def _actor(user):
+    return Actor(f"user:{user.id}", user.role, user.id, user.agency_id, user.entity_id)
+
+
+@pytest.fixture
+def case(db):
+    """A published finding by one regulator of an agency with two; a verified representative."""
+    with db.writing() as session:
+        agency = make_agency(session)
+        make_agency(session, "cnil", name="CNIL", jurisdiction="FR", categories=["data_protection"])
+        entity = make_entity(session)
+        make_entity(session, name="Other Company Ltd")
+        publisher = make_user(session, "pub@ico.example", "regulator", agency="ico")
+        decider = make_user(session, "dec@ico.example", "regulator", agency="ico")
+        foreign = make_user(session, "reg@cnil.example", "regulator", agency="cnil")
+        record = make_record(session, agency, entity, actor=_actor(publisher), severity="serious")
+        claim = register_representative(
+            session,
+            "rep@acme.example",
+            PASSWORD,
+            "acme-widgets-ltd",
+            "I am its data protection officer.",
+        )
+        decide_claim(session, ADMIN, claim, True, "Confirmed with the company registry.")
+        other_claim = register_representative(
+            session, "rep@other.example", PASSWORD, "other-company-ltd", "Director."
+        )
+        decide_claim(session, ADMIN, other_claim, True, "Confirmed.")
+        from portal.models import User
+
+        rep = session.exec(select(User).where(User.email == "rep@acme.example")).one()
+        other_rep = session.exec(select(User).where(User.email == "rep@other.example")).one()
+    return {
+        "ref": record.ref,
+        "entity": entity.id,
+        "rep": _actor(rep),
+        "other_rep": _actor(other_rep),
+        "publisher": _actor(publisher),
+        "decider": _actor(decider),
+        "foreign": _actor(foreign),
+    }
+
+
+def _record(session, case):
+    return session.exec(select(Record).where(Record.ref == case["ref"])).one()
+
+
+def _score(db, case):
+    with db.session() as session:
+        return session.get(Entity, case["entity"]).score
+
+
+def _inbox(db, actor):
+    with db.session() as session:
+        return [
+            n.message
+            for n in session.exec(select(Notification).where(Notification.user_id == actor.user_id))
+        ]
+
+
+@pytest.mark.parametrize("outcome", ["dismissed", "granted", "amended"])
+def test_reply_appeal_and_each_decision(client, db, case, outcome):
+    assert _score(db, case) == 85.6  # GB: serious 12 x data protection 1.2
+    with db.writing() as session:
+        publish_response(session, case["rep"], _record(session, case), "We fixed it in a week.")
+    assert "We fixed it in a week." in client.get(f"/records/{case['ref']}").get_data(as_text=True)
+    with db.writing() as session:
+        file_appeal(session, case["rep"], _record(session, case), "The breach was a false alarm.")
+    assert _score(db, case) == 100.0  # under appeal: does not count until decided
+    assert any("Appeal filed" in m for m in _inbox(db, case["decider"]))
+    page = client.get(f"/search?type=record&q={case['ref']}").get_data(as_text=True)
+    with db.writing() as session:
+        appeal = session.exec(select(Appeal)).one()
+        decide_appeal(
+            session,
+            case["decider"],
+            appeal,
+            outcome,
+            "Decided on the evidence.",
+            {"severity": "minor"} if outcome == "amended" else None,
+        )
+    with db.session() as session:
+        record = _record(session, case)
+        entity = session.get(Entity, case["entity"])
+        yesterday = score_as_of(session, entity, datetime.now(UTC).date() - timedelta(days=1))
+    expected = {
+        "dismissed": (RecordStatus.PUBLISHED, 85.6),
+        "granted": (RecordStatus.OVERTURNED, 100.0),
+        "amended": (RecordStatus.PUBLISHED, 97.6),
+    }[outcome]  # minor: 2 x 1.2
+    assert (record.status, _score(db, case)) == expected
+    assert yesterday.value == 100.0  # the record was published today: not yet on the register
+    assert any(outcome in m for m in _inbox(db, case["rep"]))
+    html = client.get(f"/records/{case['ref']}").get_data(as_text=True)
+    assert "Appeal decided</strong>" in html or "Appeal decided" in html
+    assert f"({outcome})" in html
+    if outcome == "granted":
+        assert "overturned on appeal" in html and "We fixed it" not in html
+    found = client.get("/api/v1/entities?q=acme").get_json()["items"][0]
+    assert found["score"] == expected[1]
+    assert page  # the search page answered while the appeal was open
+
+
+def test_appeal_after_the_window_is_refused(db, case):
+    later = datetime.now(UTC) + timedelta(days=22)
+    with (
+        time_machine.travel(later, tick=False),
+        pytest.raises(Conflict, match="window closed"),
+        db.writing() as session,
+    ):
+        file_appeal(session, case["rep"], _record(session, case), "Too late.")
+
+
+def test_a_second_open_appeal_is_refused(db, case):
+    with db.writing() as session:
+        file_appeal(session, case["rep"], _record(session, case), "First.")
+    with pytest.raises(Conflict, match="already under appeal"), db.writing() as session:
+        file_appeal(session, case["rep"], _record(session, case), "Second.")
+
+
+def test_refusals_change_nothing(db, case):
+    with db.writing() as session:
+        file_appeal(session, case["rep"], _record(session, case), "Grounds.")
+    refusals = [
+        lambda s: file_appeal(s, case["other_rep"], _record(s, case), "Not mine."),
+        lambda s: decide_appeal(
+            s, case["publisher"], s.exec(select(Appeal)).one(), "granted", "Own."
+        ),
+        lambda s: decide_appeal(s, case["foreign"], s.exec(select(Appeal)).one(), "granted", "No."),
+        lambda s: publish_response(s, case["other_rep"], _record(s, case), "Not mine."),
+    ]
+    for refusal in refusals:
+        with pytest.raises(PermissionDenied), db.writing() as session:
+            refusal(session)
+    with db.session() as session:
+        assert _record(session, case).status == RecordStatus.UNDER_APPEAL
+        assert session.exec(select(Appeal)).one().status == "open"
+        assert session.exec(select(Response)).all() == []
+
+
+def test_only_the_agency_hides_a_reply_and_the_reason_is_public(client, db, case):
+    with db.writing() as session:
+        response = publish_response(session, case["rep"], _record(session, case), "Defamatory text")
+    for wrong in (case["rep"], case["foreign"], case["other_rep"]):
+        with pytest.raises(PermissionDenied), db.writing() as session:
+            hide_response(session, wrong, session.get(Response, response.id), "No.")
+    with db.writing() as session:
+        hide_response(
+            session,
+            case["decider"],
+            session.get(Response, response.id),
+            "It names a private individual.",
+        )
+    html = client.get(f"/records/{case['ref']}").get_data(as_text=True)
+    assert "Defamatory text" not in html
+    assert "A reply was hidden by the agency" in html and "names a private individual" in html
+
+
+def test_claims_and_corrections_are_decided_with_reasons(db, case):
+    with db.writing() as session:
+        claim = register_representative(
+            session, "new@acme.example", PASSWORD, "acme-widgets-ltd", "Trust me."
+        )
+        decide_claim(session, ADMIN, claim, False, "No evidence that you work there.")
+    with db.session() as session:
+        from portal.models import User
+
+        user = session.exec(select(User).where(User.email == "new@acme.example")).one()
+        assert user.entity_id is None
+    assert any("rejected: No evidence" in m for m in _inbox(db, _actor(user)))
+    with db.writing() as session:
+        request = request_correction(
+            session, case["rep"], "name", "Acme Widgets Limited", "Our registered name."
+        )
+        decide_correction(session, ADMIN, request, True, "Matches Companies House.")
+    with db.session() as session:
+        assert session.get(Entity, case["entity"]).name == "Acme Widgets Limited"
+
+
+def test_the_web_journey_reply_and_appeal(app, db, case):
+    rep = app.test_client()
+    sign_in(rep, "rep@acme.example")
+    page = rep.get("/workspace/organisation").get_data(as_text=True)
+    assert "You can appeal until" in page
+    token = csrf_token(rep, "/workspace/organisation")
+    rep.post(
+        f"/workspace/organisation/records/{case['ref']}/reply",
+        data={"csrf_token": token, "body": "Our answer."},
+    )
+    rep.post(
+        f"/workspace/organisation/records/{case['ref']}/appeal",
+        data={"csrf_token": token, "grounds": "Wrong facts."},
+    )
+    regulator = app.test_client()
+    sign_in(regulator, "dec@ico.example")
+    desk = regulator.get("/workspace/agency").get_data(as_text=True)
+    assert case["ref"] in desk and "Open appeals" in desk
+    token2 = csrf_token(regulator, f"/workspace/records/{case['ref']}")
+    regulator.post(
+        f"/workspace/records/{case['ref']}/decide",
+        data={"csrf_token": token2, "outcome": "dismissed", "reason": "Facts hold."},
+    )
+    html = app.test_client().get(f"/records/{case['ref']}").get_data(as_text=True)
+    assert "Our answer." in html and "(dismissed)" in html and "Facts hold." in html

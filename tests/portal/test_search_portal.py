@@ -1,0 +1,175 @@
+"""Search in the portal: current on every machine, rebuilt safely, safe for any input."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from portal import create_app
+from portal.models import Entity
+from portal.services.access import Actor
+from portal.services.records import record_by_ref, withdraw_record
+from tests.factories import make_agency, make_entity, make_record
+
+
+def _index_app(app, data_dir):
+    """A second app process's view: same database, its own index directory."""
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "DATA_DIR": str(data_dir),
+            "DATABASE_URL": app.config["DATABASE_URL"],
+        }
+    )
+
+
+def _close(app):
+    app.extensions["portal.search"].close()
+    app.extensions["portal.db"].dispose()
+
+
+def test_a_published_record_is_found_at_once(client, db):
+    with db.writing() as session:
+        agency = make_agency(session)
+        entity = make_entity(session, name="Société Générale S.A.")
+    assert client.get("/api/v1/entities?q=societe").get_json()["total"] == 1
+    with db.writing() as session:
+        make_record(session, agency, entity, title="Unencrypted backups lost in transit")
+    page = client.get("/search?type=record&q=backups").get_data(as_text=True)
+    assert "Unencrypted" in page and "1 result" in page
+
+
+def test_a_withdrawn_record_leaves_the_index(client, db):
+    with db.writing() as session:
+        agency = make_agency(session)
+        entity = make_entity(session)
+        ref = make_record(session, agency, entity, title="Mislaid archive boxes").ref
+    assert "Mislaid" in client.get("/search?type=record&q=archive").get_data(as_text=True)
+    with db.writing() as session:
+        withdraw_record(session, Actor.cli(), record_by_ref(session, ref), "Issued in error.")
+    assert "Mislaid" not in client.get("/search?type=record&q=archive").get_data(as_text=True)
+
+
+def test_two_instances_with_their_own_indexes_share_one_database(app, db, tmp_path):
+    first, second = _index_app(app, tmp_path / "one"), _index_app(app, tmp_path / "two")
+    try:
+        with db.writing() as session:
+            agency = make_agency(session)
+            entity = make_entity(session, name="Vodafone España, S.A.U.")
+        one, two = first.test_client(), second.test_client()
+        assert one.get("/api/v1/entities?q=vodafone").get_json()["total"] == 1
+        assert two.get("/api/v1/entities?q=vodafone").get_json()["total"] == 1
+        with db.writing() as session:
+            make_record(session, agency, entity, title="Calls made after an objection")
+        # Published "through the first": the second finds it on its next query.
+        assert "Calls made" in two.get("/search?type=record&q=objection").get_data(as_text=True)
+        assert (tmp_path / "two" / "index").exists()
+    finally:
+        _close(first)
+        _close(second)
+
+
+def test_reindex_rebuilds_and_a_deleted_index_comes_back(app, db, tmp_path):
+    import shutil
+
+    from click.testing import CliRunner
+
+    from portal.cli import cli
+
+    with db.writing() as session:
+        make_entity(session, name="Deutsche Wohnen SE", jurisdiction="DE")
+    env = {"PORTAL_DATA_DIR": str(tmp_path / "node"), "DATABASE_URL": app.config["DATABASE_URL"]}
+    result = CliRunner().invoke(cli, ["search", "reindex"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Search index rebuilt: 1 documents" in result.output
+    shutil.rmtree(tmp_path / "node" / "index")
+    node = _index_app(app, tmp_path / "node")
+    try:
+        found = node.test_client().get("/api/v1/entities?q=deutsche wohnen").get_json()
+        assert found["total"] == 1
+    finally:
+        _close(node)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"unclosed',
+        "AND OR NOT",
+        "*",
+        "name:acme",
+        "((((",
+        "🦄 acme",
+        "acme\x00",
+        "\u202eacme",
+        "a" * 10_000,
+        "*acme",
+        "x" * 201,
+    ],
+)
+def test_any_input_gets_results_or_a_clear_message(client, db, text):
+    with db.writing() as session:
+        make_entity(session, name="Acme Widgets Ltd")
+    page = client.get("/search", query_string={"q": text})
+    assert page.status_code in (200, 400)
+    html = page.get_data(as_text=True)
+    assert "Traceback" not in html
+    assert ("result" in html) or ("notice-error" in html)
+    api = client.get("/api/v1/entities", query_string={"q": text})
+    assert api.status_code in (200, 400)
+    if api.status_code == 400:
+        assert api.get_json()["error"]["message"]
+
+
+def test_a_query_over_200_characters_is_refused_with_a_message(client):
+    page = client.get("/search", query_string={"q": "x" * 201})
+    assert page.status_code == 400
+    assert "200" in page.get_data(as_text=True)
+
+
+def test_htmx_gets_only_the_results_partial(client, db):
+    with db.writing() as session:
+        make_entity(session, name="Acme Widgets Ltd")
+    full = client.get("/search?q=acme").get_data(as_text=True)
+    partial = client.get("/search?q=acme", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" in full and 'id="search-results"' in full
+    assert "<html" not in partial and "Acme" in partial
+
+
+def test_facets_narrow_the_results(client, db):
+    with db.writing() as session:
+        make_entity(session, name="Acme Widgets Ltd")
+        make_entity(session, name="Acme Foods GmbH", jurisdiction="DE")
+        make_entity(session, name="Acme Council", kind="government_body")
+    body = client.get("/api/v1/entities?q=acme").get_json()
+    assert body["total"] == 3
+    assert body["facets"]["jurisdiction"] == {"GB": 2, "DE": 1}
+    narrowed = client.get("/api/v1/entities?q=acme&jurisdiction=DE").get_json()
+    assert [i["name"] for i in narrowed["items"]] == ["Acme Foods GmbH"]
+    kinds = client.get("/api/v1/entities?q=acme&kind=government_body").get_json()
+    assert kinds["total"] == 1
+    page = client.get("/search?q=acme&kind=government_body").get_data(as_text=True)
+    assert "Council</a>" in page and "Foods" not in page
+
+
+def test_typeahead_suggests_names_from_the_first_letters(client, db):
+    with db.writing() as session:
+        make_entity(session, name="Vodafone España, S.A.U.", jurisdiction="ES")
+    html = client.get("/search/suggest?q=vodaf").get_data(as_text=True)
+    assert 'href="/entities/vodafone-espana-s-a-u"' in html
+    items = client.get("/api/v1/suggest?q=voda").get_json()["items"]
+    assert items[0]["key"] == "vodafone-espana-s-a-u"
+    assert client.get("/search/suggest?q=").get_data(as_text=True).strip() == ""
+
+
+def test_stored_scores_are_searchable_facets(client, db):
+    with db.writing() as session:
+        agency = make_agency(session)
+        entity = make_entity(session)
+        for _ in range(4):
+            make_record(session, agency, entity, severity="severe")
+    with db.session() as session:
+        band = session.exec(select(Entity.band)).one()
+    body = client.get(f"/api/v1/entities?band={band}").get_json()
+    assert body["total"] == 1 and body["items"][0]["band"] == band

@@ -1,0 +1,37 @@
+"""Fixtures for the engine-independent search suite.
+
+Every test runs once per engine. To add an engine, add its opener to
+`tests.search.factories.ENGINES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from search.base import SearchBackend
+from tests.search.factories import ENGINES, Opener
+
+
+@pytest.fixture(params=sorted(ENGINES))
+def opener(request: pytest.FixtureRequest) -> Opener:
+    """How to open one engine on a directory (or in memory)."""
+    return ENGINES[request.param]
+
+
+@pytest.fixture
+def backend(opener: Opener) -> Iterator[SearchBackend]:
+    """An empty in-memory index of one engine."""
+    engine = opener(None)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture
+def disk_backend(opener: Opener, tmp_path: Path) -> Iterator[SearchBackend]:
+    """An empty on-disk index of one engine, in `tmp_path / "index"`."""
+    engine = opener(tmp_path / "index")
+    yield engine
+    engine.close()

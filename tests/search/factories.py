@@ -1,0 +1,45 @@
+"""The engines under test, and the smallest documents that show each case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from search.base import ChangeBatch, Doc, EntityDoc, RecordDoc, SearchBackend
+from search.whoosh_backend import WhooshBackend
+
+Opener = Callable[[Path | None], SearchBackend]
+# Every engine the suite runs against: a callable taking a directory (None: in memory).
+ENGINES: dict[str, Opener] = {"whoosh": WhooshBackend}
+
+
+def entity(name: str, key: str | None = None, **fields: Any) -> EntityDoc:
+    """An entity; the key defaults to a slug of the name."""
+    fields.setdefault("kind", "business")
+    fields.setdefault("jurisdiction", "GB")
+    slug = key or "-".join("".join(c for c in name.lower() if c.isalnum() or c == " ").split())
+    return EntityDoc(key=slug or "x", name=name, **fields)
+
+
+def record(key: str, title: str, **fields: Any) -> RecordDoc:
+    """A published record of an entity called Acme."""
+    defaults: dict[str, Any] = {
+        "entity_key": "acme",
+        "entity_name": "Acme Ltd",
+        "agency": "ico",
+        "agency_name": "Information Commissioner's Office",
+        "nature": "violation",
+        "category": "data_protection",
+        "severity": "moderate",
+        "decided_on": date(2024, 1, 1),
+        "jurisdiction": "GB",
+    }
+    return RecordDoc(key=key, title=title, **{**defaults, **fields})
+
+
+def index(backend: SearchBackend, *docs: Doc, seq: int = 1) -> SearchBackend:
+    """Apply documents as one batch and return the backend."""
+    backend.apply(ChangeBatch(seq=seq, upserts=docs))
+    return backend

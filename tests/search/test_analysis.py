@@ -1,0 +1,135 @@
+"""The engine-free rules: reading user text, name tokens with offsets, corrections."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from search.analysis import (
+    corrected,
+    edit_distance,
+    fuzz_distance,
+    ident_form,
+    jurisdiction_path,
+    parse_query,
+    rank,
+    transpositions,
+)
+from search.base import MAX_TERMS, QueryRefused
+from search.names import fold, name_key, name_spans, name_tokens
+
+FINES = Path(__file__).resolve().parents[3] / "shared" / "data" / "gdpr-fines" / "gdpr_fines.csv"
+
+
+def test_fold_keeps_its_behaviour():
+    assert fold("Ｓociété ＧÉNÉRALE Straße") == "societe generale strasse"
+    assert name_key("ACME Ltd.") == name_key("Acme Limited") == "acme ltd"
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Vodafone España, S.A.U.", "Marks & Spencer plc", "Banco X Sociedad Anónima Unipersonal",
+     "O'Brien's Café Ltd.", "ＡＣＭＥ", "a\x00b", "S.À.R.L.", "St. John's Co."],
+)  # fmt: skip
+def test_name_spans_give_the_name_tokens_and_where_each_is(name):
+    spans = name_spans(name)
+    assert [token for token, _s, _e in spans] == name_tokens(name)
+    for token, start, end in spans:
+        assert name_tokens(name[start:end]) == [token]
+
+
+def test_name_spans_agree_with_name_tokens_on_real_names():
+    if not FINES.exists():
+        pytest.skip(f"real data set missing: {FINES}")
+    with FINES.open(encoding="utf-8") as handle:
+        names = {row["controller_processor"] for row in csv.DictReader(handle)}
+    latin = [n for n in names if fold(n).isascii()]
+    assert len(latin) > 500
+    assert [n for n in latin if [t for t, _s, _e in name_spans(n)] != name_tokens(n)] == []
+
+
+def test_name_spans_keep_other_scripts():
+    assert [t for t, _s, _e in name_spans("Καπα Λαμδα Œuvre")] == ["καπα", "λαμδα", "oeuvre"]
+
+
+def test_plain_words_become_terms():
+    parsed = parse_query("  Société  Générale S.A. ")
+    assert (parsed.terms, parsed.phrases) == (("societe", "generale", "sa"), ())
+    assert parsed.required() == ("societe", "generale") and parsed.optional() == ("sa",)
+
+
+def test_quoted_text_becomes_a_phrase_and_one_quoted_word_a_term():
+    parsed = parse_query('"data breach" fine "acme"')
+    assert (parsed.terms, parsed.phrases) == (("fine", "acme"), (("data", "breach"),))
+
+
+def test_an_unbalanced_quote_is_ignored():
+    assert parse_query('"data breach').terms == ("data", "breach")
+
+
+def test_operators_are_dropped():
+    assert parse_query("acme AND (ltd OR plc) NOT name:x^2 y~1 z*").terms == (
+        "acme", "ltd", "plc", "x", "y", "z")  # fmt: skip
+
+
+def test_connecting_words_only_are_required_when_alone():
+    assert parse_query("the ltd").required() == ("the", "ltd")
+
+
+def test_terms_are_capped():
+    parsed = parse_query(" ".join(f"w{i}" for i in range(30)))
+    assert len(parsed.terms) == MAX_TERMS
+
+
+def test_the_whole_text_is_also_read_as_an_id():
+    assert parse_query("GB-CHC-216355").ident == "gbchc216355" == ident_form("gb chc 216355")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😀", "\x00\u202e"])
+def test_nothing_searchable(text):
+    parsed = parse_query(text)
+    assert parsed.empty and parsed.typed == bool(text.strip())
+
+
+def test_a_leading_wildcard_is_refused():
+    with pytest.raises(QueryRefused, match="wildcard"):
+        parse_query("*acme")
+
+
+@pytest.mark.parametrize(("word", "edits"), [("abc", 0), ("abcd", 1), ("abcdefg", 1),
+                                             ("abcdefgh", 2)])  # fmt: skip
+def test_fuzz_distance(word, edits):
+    assert fuzz_distance(word) == edits
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "distance"),
+    [("vodafone", "vodafnoe", 1), ("abcd", "badc", 2), ("", "abc", 3), ("abc", "abc", 0)],
+)
+def test_edit_distance_counts_a_swap_as_one(a, b, distance):
+    assert edit_distance(a, b) == distance
+
+
+def test_corrected_replaces_unknown_words_only():
+    vocabulary = ["vodafone", "espana", "sau"]
+    assert corrected(("vodafnoe", "esp"), vocabulary) == "vodafone esp"
+    assert corrected(("vodafone",), vocabulary) is None
+
+
+def test_jurisdiction_path():
+    assert jurisdiction_path("gb-wls") == "GB GB-WLS"
+    assert jurisdiction_path("FR") == "FR"
+
+
+def test_rank_orders_by_tier_then_shorter_name():
+    names = [b"b long name", b"a", b"b", b"c"]
+    ranked = rank({0, 1, 2, 3}, [[{3}], [{0, 2}, {0}]], names, depth=3)
+    assert [d for d, _s in ranked] == [3, 0, 2]
+    assert ranked[0][1] > ranked[1][1] > ranked[2][1] > 0
+
+
+def test_transpositions_swap_neighbours_after_the_first_letter():
+    assert transpositions("acme") == ["amce", "acem"]
+    assert transpositions("aab") == ["aba"]
