@@ -42,16 +42,22 @@ def cli() -> None:
 
 
 @cli.command()
-def init() -> None:
-    """Create or upgrade the database to the newest schema."""
+@click.option("--skip-index", is_flag=True, help="Upgrade the database only.")
+def init(skip_index: bool) -> None:
+    """Create or upgrade the database to the newest schema, and bring the index up to date."""
     from portal.migrate import upgrade
 
     with command_app() as app:
         Path(app.config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
         upgrade(db_of(app))
         click.echo(f"Database ready: {db_of(app).engine.url.render_as_string(hide_password=True)}")
+        if skip_index:
+            return
         index = app.extensions["portal.search"]
-        index.refresh() or index.rebuild()
+        if index.backend.last_seq() == 0:
+            index.rebuild()
+        else:
+            index.catch_up()
         click.echo(f"Search index ready: {index.backend.count():,} documents")
 
 

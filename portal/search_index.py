@@ -119,6 +119,11 @@ class SearchIndex:
             catch_up(self.backend, lambda seq: changes_after(session, seq))
         return True
 
+    def catch_up(self) -> int:
+        """Apply the change log after the index's seq, however far behind (for the CLI)."""
+        with self.db.session() as session:
+            return catch_up(self.backend, lambda seq: changes_after(session, seq), 10**9)
+
     def rebuild(self) -> tuple[int, float]:
         """Rebuild the whole index from the database; return (documents, seconds)."""
         started = time.perf_counter()

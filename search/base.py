@@ -149,7 +149,9 @@ class SearchBackend(Protocol):
 
 
 def catch_up(
-    backend: SearchBackend, changes_after: Callable[[int], ChangeBatch | None], max_batches: int = 100
+    backend: SearchBackend,
+    changes_after: Callable[[int], ChangeBatch | None],
+    max_batches: int = 100,
 ) -> int:
     """Apply change batches after the index's seq until none are left; return the new seq."""
     seq = backend.last_seq()

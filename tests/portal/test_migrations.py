@@ -50,3 +50,40 @@ def test_upgrade_creates_every_table_and_is_repeatable(empty_url):
     db.dispose()
     assert set(SQLModel.metadata.tables) <= tables
     assert "alembic_version" in tables
+
+
+def test_upgrading_a_register_that_holds_data_keeps_it(empty_url):
+    db = Database(empty_url)
+    upgrade(db, "0001")
+    with db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO jurisdiction (code, name) VALUES ('GB', 'United Kingdom')"))
+        conn.execute(
+            text(
+                "INSERT INTO agency (slug, name, jurisdiction_code, categories, "
+                "requires_second_approval, created_at) VALUES ('ico', 'ICO', 'GB', "
+                "'[\"data_protection\"]', false, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO entity (slug, kind, name, name_key, jurisdiction_code, trusted, "
+                "watchlist, created_at, updated_at) VALUES ('acme', 'business', 'Acme', 'acme', "
+                "'GB', false, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO record (ref, entity_id, agency_id, nature, category, severity, title, "
+                "decided_on, status, revision, created_at, updated_at) VALUES ('R-2026-000001', "
+                "1, 1, 'violation', 'data_protection', 'minor', 'T', '2026-01-01', 'published', 1, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+    upgrade(db)
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM record")).scalar() == 1
+        assert conn.execute(text("SELECT requires_totp FROM agency")).scalar() in (False, 0)
+        assert conn.execute(text("SELECT merged_into_id FROM entity")).scalar() is None
+        if db.is_sqlite:
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    db.dispose()
