@@ -62,3 +62,13 @@ def test_the_same_journey_without_javascript(live_server, no_js_page):
     page.locator(".hit h3 a").first.click()
     page.wait_for_url(re.compile(r"/entities/"))
     assert page.locator(".score-card").count() == 1
+
+
+def test_the_report_link_returns_a_pdf(live_server, page):
+    entity = _first_business(live_server, page)
+    page.goto(f"{live_server}/entities/{entity['slug']}")
+    href = page.get_attribute("a:has-text('Download the report (PDF)')", "href")
+    response = page.request.get(live_server + href)
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.body()[:5] == b"%PDF-"
