@@ -128,6 +128,7 @@ def _error_response(status: int, code: str, title: str, message: str) -> Respons
 
 def _register_error_handlers(app: Flask) -> None:
     """Every failure becomes a clear message, never a traceback."""
+    from sqlalchemy.exc import DataError
 
     @app.errorhandler(Moved)
     def moved(exc: Moved) -> ResponseReturnValue:
@@ -176,6 +177,13 @@ def _register_error_handlers(app: Flask) -> None:
             g._login_user = login_manager.anonymous_user()
         message = "The register's database is unavailable. Please try again in a minute."
         return _error_response(503, "unavailable", "Temporarily unavailable", message)
+
+    @app.errorhandler(DataError)
+    def unreadable_value(exc: DataError) -> ResponseReturnValue:
+        """A value the database refuses to read (a NUL byte on PostgreSQL) is a 400, not a 500."""
+        log.warning("database refused a value from the request: %s", exc.orig)
+        message = "The request contains a value the register cannot read (such as a NUL byte)."
+        return _error_response(400, "bad_request", "Bad request", message)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> ResponseReturnValue:

@@ -102,8 +102,8 @@ _EVENT_COLUMNS = (
 )
 
 
-def _events(scope: FeedScope, before: int, limit: int) -> Select[Any]:
-    """The feed's change-log events before seq `before`, newest first, with their record."""
+def _events(scope: FeedScope, before: int | None, limit: int) -> Select[Any]:
+    """The feed's change-log events (before seq `before`), newest first, with their record."""
     stmt = (
         core_select(
             *_EVENT_COLUMNS,
@@ -113,7 +113,7 @@ def _events(scope: FeedScope, before: int, limit: int) -> Select[Any]:
         .join(Record, col(Record.ref) == AuditEvent.object_id)
         .join(Entity, col(Entity.id) == Record.entity_id)
         .join(Agency, col(Agency.id) == Record.agency_id)
-        .where(col(AuditEvent.action).in_(FEED_ACTIONS), AuditEvent.seq < before)
+        .where(col(AuditEvent.action).in_(FEED_ACTIONS))
         .order_by(col(AuditEvent.seq).desc())
         .limit(limit)
     )
@@ -125,6 +125,8 @@ def _events(scope: FeedScope, before: int, limit: int) -> Select[Any]:
         stmt = stmt.where(AuditEvent.object_type == "record", col(AuditEvent.object_id).in_(refs))
     if scope.agency_id is not None:
         stmt = stmt.where(Record.agency_id == scope.agency_id)
+    if before is not None:
+        stmt = stmt.where(AuditEvent.seq < before)
     return stmt
 
 
@@ -179,7 +181,7 @@ def _entry(row: Any) -> FeedEntry:
 def feed_entries(session: Session, scope: FeedScope, limit: int = FEED_SIZE) -> list[FeedEntry]:
     """The newest `limit` public steps in the scope, newest first."""
     entries: list[FeedEntry] = []
-    before = 2**62
+    before: int | None = None
     conn = session.connection()
     while len(entries) < limit:
         rows = conn.execute(_events(scope, before, limit * 2)).all()

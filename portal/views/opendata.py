@@ -39,6 +39,8 @@ from portal.views.api import add_cors
 
 bp = Blueprint("opendata", __name__)
 EXPORT_LIMIT = "60 per minute"
+# Starred on the page: what an import refuses to do without (records also need the entity).
+IMPORT_REQUIRED = {"name", "kind", "jurisdiction", "category", "severity", "title", "decided_on"}
 CSV = "text/csv; charset=utf-8"
 JSONL = "application/x-ndjson; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
@@ -68,20 +70,27 @@ def not_modified(etag: str) -> Response:
     return response
 
 
-def stream(filename: str, mimetype: str, chunks: Chunks, *variant: str) -> ResponseReturnValue:
+def stream(filename: str, content_type: str, chunks: Chunks, *variant: str) -> ResponseReturnValue:
     """Stream an export from one read transaction, tagged with the change-log head."""
     session = get_db().session()
     try:
-        etag = export_etag(session, filename, *variant)
+        etag = export_etag(session, filename, *filter(None, variant))
         if request.if_none_match.contains(etag):
             session.close()
             return not_modified(etag)
-        body = chunks(session)
     except BaseException:
         session.close()
         raise
-    response = Response(stream_with_context(body), mimetype=mimetype)
-    response.call_on_close(session.close)
+
+    def body() -> Iterator[bytes]:
+        """The chunks; the read transaction ends with the last one."""
+        try:
+            yield from chunks(session)
+        finally:
+            session.close()
+
+    response = Response(stream_with_context(body()), content_type=content_type)
+    response.call_on_close(session.close)  # also when the body is never read (HEAD)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "public, no-cache"
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
@@ -143,7 +152,7 @@ def feed(kind: str, slug: str = "") -> ResponseReturnValue:
             return not_modified(etag)
         entries = feed_entries(session, scope)
     body = render_atom(scope, entries, head, request.url_root)
-    response = Response(body, mimetype=ATOM)
+    response = Response(body, content_type=ATOM)
     response.set_etag(etag)
     response.headers["Cache-Control"] = "public, no-cache"
     return response
@@ -182,6 +191,7 @@ def index() -> str:
         record_fields=RECORD_FIELDS,
         import_entities=set(columns_for("entities", "import")),
         import_records=set(columns_for("records", "import")),
+        required=IMPORT_REQUIRED,
     )
 
 

@@ -94,6 +94,15 @@ def _inbox(db, actor):
         ]
 
 
+def _feed_titles(client):
+    """The entity feed's entry titles, read by the ecosystem's own parser."""
+    import feedparser
+
+    parsed = feedparser.parse(client.get("/entities/acme-widgets-ltd/feed.atom").data)
+    assert parsed.bozo == 0
+    return [entry.title for entry in parsed.entries]
+
+
 @pytest.mark.parametrize("outcome", ["dismissed", "granted", "amended"])
 def test_reply_appeal_and_each_decision(client, db, case, outcome):
     assert _score(db, case) == 85.6  # GB: serious 12 x data protection 1.2
@@ -104,6 +113,7 @@ def test_reply_appeal_and_each_decision(client, db, case, outcome):
         file_appeal(session, case["rep"], _record(session, case), "The breach was a false alarm.")
     assert _score(db, case) == 100.0  # under appeal: does not count until decided
     assert any("Appeal filed" in m for m in _inbox(db, case["decider"]))
+    assert _feed_titles(client)[0].startswith("Appealed")
     page = client.get(f"/search?type=record&q={case['ref']}").get_data(as_text=True)
     with db.writing() as session:
         appeal = session.exec(select(Appeal)).one()
@@ -127,6 +137,10 @@ def test_reply_appeal_and_each_decision(client, db, case, outcome):
     assert (record.status, _score(db, case)) == expected
     assert yesterday.value == 100.0  # the record was published today: not yet on the register
     assert any(outcome in m for m in _inbox(db, case["rep"]))
+    latest = _feed_titles(client)[0]
+    assert latest.startswith("Appeal decided")
+    if outcome == "granted":
+        assert "Breach not reported in time" not in latest  # an overturned finding is not repeated
     html = client.get(f"/records/{case['ref']}").get_data(as_text=True)
     assert "Appeal decided</strong>" in html or "Appeal decided" in html
     assert f"({outcome})" in html
