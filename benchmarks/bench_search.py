@@ -1,12 +1,13 @@
-"""Time the whoosh backend against SQLite FTS5 on a register-shaped set of entities.
+"""Time the search engines against SQLite FTS5 on a register-shaped set of entities.
 
-    .venv/bin/python benchmarks/bench_search.py --entities 100000
+    .venv/bin/python benchmarks/bench_search.py --backend both --entities 100000
 
-Builds the index on disk (time and size), then runs 200 queries of each type
-and prints p50/p95 latencies for both engines side by side; the figures are
-also written to benchmarks/results/search-<date>.json. Targets at 100,000
+Builds each engine's index on disk (time, documents/s, size, first query after
+opening), then runs 200 queries of each type and prints p50/p95 latencies for
+the engines and FTS5 side by side; the figures are also written to
+benchmarks/results/search-<engines>-<entities>-<date>.json. Targets at 100,000
 entities: p95 < 30 ms for name and prefix queries, < 60 ms filtered faceted,
-full rebuild < 3 minutes.
+full rebuild < 3 minutes (tantivy: every query type < 1 ms p95).
 """
 
 from __future__ import annotations
@@ -26,9 +27,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from search.base import ChangeBatch, EntityDoc, SearchQuery  # noqa: E402
+from search.base import ChangeBatch, EntityDoc, SearchBackend, SearchQuery  # noqa: E402
 from search.names import fold  # noqa: E402
+from search.tantivy_backend import TantivyBackend  # noqa: E402
 from search.whoosh_backend import WhooshBackend  # noqa: E402
+
+ENGINES: dict[str, Callable[[Path | None], Any]] = {
+    "whoosh": WhooshBackend,
+    "tantivy": TantivyBackend,
+}
 
 RUNS = 200
 # (jurisdictions, words of company names, legal forms) per language.
@@ -145,8 +152,8 @@ def timed(fn: Callable[[dict[str, Any]], int], cases: list[dict[str, Any]]) -> d
             "found": round(found / len(cases), 2)}  # fmt: skip
 
 
-def whoosh_runs(backend: WhooshBackend, load: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Latencies of every query type on the whoosh backend."""
+def engine_runs(backend: SearchBackend, load: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Latencies of every query type on one engine."""
 
     def search(case: dict[str, Any]) -> int:
         """One search with facets, the first page of 20; the total."""
@@ -159,7 +166,7 @@ def whoosh_runs(backend: WhooshBackend, load: dict[str, list[dict[str, Any]]]) -
     return out
 
 
-def after_writes(backend: WhooshBackend, cases: list[dict[str, Any]]) -> dict[str, float]:
+def after_writes(backend: SearchBackend, cases: list[dict[str, Any]]) -> dict[str, float]:
     """Latency of the first search after each one-entity batch (caches are rebuilt)."""
     times = []
     for seq, case in enumerate(cases, start=2):
@@ -225,66 +232,77 @@ def directory_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def build(docs: list[EntityDoc], workdir: Path) -> tuple[WhooshBackend, sqlite3.Connection, dict]:
-    """Build both indexes, timing each (wall and CPU), and report sizes and a cold query."""
-    backend = WhooshBackend(workdir / "index")
+def build_engine(name: str, docs: list[EntityDoc], workdir: Path) -> tuple[Any, dict]:
+    """Build one engine's index on disk, timing it (wall and CPU); its size and a cold query."""
+    opener = ENGINES[name]
+    backend = opener(workdir / name)
     wall, cpu = time.perf_counter(), time.process_time()
     backend.rebuild(iter(docs), seq=1)
-    whoosh_wall, whoosh_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    figures = {"build_s": round(time.perf_counter() - wall, 1),
+               "build_cpu_s": round(time.process_time() - cpu, 1)}  # fmt: skip
     backend.close()
-    backend = WhooshBackend(workdir / "index")
+    backend = opener(workdir / name)
     started = time.perf_counter()
     backend.query(SearchQuery(text="acme"))
-    cold = time.perf_counter() - started
+    figures["first_query_ms"] = round((time.perf_counter() - started) * 1000)
+    figures["size_mb"] = round(directory_size(workdir / name) / 2**20, 1)
+    figures["docs_per_s"] = round(len(docs) / max(figures["build_s"], 0.1))
+    figures["count"] = backend.count()
+    return backend, figures
+
+
+def build_fts(docs: list[EntityDoc], workdir: Path) -> tuple[sqlite3.Connection, dict]:
+    """Build the FTS5 table, timing it, and its size."""
     started = time.perf_counter()
     db = fts_build(docs, workdir / "fts.sqlite3")
-    fts_seconds = time.perf_counter() - started
-    figures = {
-        "whoosh_build_s": round(whoosh_wall, 1),
-        "whoosh_build_cpu_s": round(whoosh_cpu, 1),
-        "whoosh_size_mb": round(directory_size(workdir / "index") / 2**20, 1),
-        "whoosh_first_query_ms": round(cold * 1000),
-        "fts5_build_s": round(fts_seconds, 1),
-        "fts5_size_mb": round((workdir / "fts.sqlite3").stat().st_size / 2**20, 1),
-        "count": backend.count(),
-    }
-    return backend, db, figures
+    seconds = time.perf_counter() - started
+    figures = {"build_s": round(seconds, 1), "docs_per_s": round(len(docs) / max(seconds, 0.1)),
+               "size_mb": round((workdir / "fts.sqlite3").stat().st_size / 2**20, 1)}  # fmt: skip
+    return db, figures
 
 
-def report(figures: dict[str, Any], whoosh: dict[str, Any], fts: dict[str, Any]) -> None:
-    """Print the table."""
-    print(
-        f"entities {figures['count']:,}: whoosh build {figures['whoosh_build_s']} s "
-        f"({figures['whoosh_build_cpu_s']} s CPU), {figures['whoosh_size_mb']} MB, first query "
-        f"{figures['whoosh_first_query_ms']} ms; FTS5 build {figures['fts5_build_s']} s, "
-        f"{figures['fts5_size_mb']} MB"
-    )
-    print(f"{'query (ms)':<18}{'whoosh p50':>11}{'p95':>8}{'found':>7}"
-          f"{'fts5 p50':>10}{'p95':>8}{'found':>7}{'p95 ratio':>11}")  # fmt: skip
-    for name, row in whoosh.items():
-        other = fts[name]
-        ratio = row["p95"] / other["p95"] if other["p95"] else float("inf")
-        print(f"{name:<18}{row['p50']:>11}{row['p95']:>8}{row['found']:>7}"
-              f"{other['p50']:>10}{other['p95']:>8}{other['found']:>7}{ratio:>10.1f}x")  # fmt: skip
+def report(builds: dict[str, dict[str, Any]], runs: dict[str, dict[str, Any]]) -> None:
+    """Print the build figures, then p50/p95 per query type, engines and FTS5 side by side."""
+    for name, fig in builds.items():
+        extra = f", first query {fig['first_query_ms']} ms" if "first_query_ms" in fig else ""
+        print(f"{name:>8}: build {fig['build_s']} s ({fig['docs_per_s']:,} docs/s), "
+              f"{fig['size_mb']} MB{extra}")  # fmt: skip
+    names = list(runs)
+    print(f"{'query (ms)':<18}" + "".join(f"{n + ' p50':>13}{'p95':>8}{'found':>7}" for n in names))
+    for query in runs["fts5"]:
+        cells = "".join(
+            f"{runs[n][query]['p50']:>13}{runs[n][query]['p95']:>8}{runs[n][query]['found']:>7}"
+            for n in names
+        )
+        print(f"{query:<18}{cells}")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Generate, build, time and report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entities", type=int, default=100_000)
+    parser.add_argument("--backend", choices=["whoosh", "tantivy", "both"], default="both")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args(argv)
+    engines = list(ENGINES) if args.backend == "both" else [args.backend]
     docs = entities(args.entities)
+    load = workloads(docs)
+    builds: dict[str, dict[str, Any]] = {}
+    runs: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        backend, db, figures = build(docs, Path(tmp))
-        load = workloads(docs)
-        whoosh, fts = whoosh_runs(backend, load), fts_runs(db, load)
-        backend.close()
+        for name in engines:
+            backend, builds[name] = build_engine(name, docs, Path(tmp))
+            runs[name] = engine_runs(backend, load)
+            backend.close()
+        db, builds["fts5"] = build_fts(docs, Path(tmp))
+        runs["fts5"] = fts_runs(db, load)
         db.close()
-    report(figures, whoosh, fts)
+    report(builds, runs)
     args.out.mkdir(parents=True, exist_ok=True)
-    target = args.out / f"search-{date.today().isoformat()}.json"
-    payload = {"entities": args.entities, **figures, "whoosh": whoosh, "fts5": fts}
+    target = (
+        args.out / f"search-{'-'.join(engines)}-{args.entities}-{date.today().isoformat()}.json"
+    )
+    payload = {"entities": args.entities, "build": builds, **runs}
     target.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"wrote {target}")
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import logging
 import threading
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -23,6 +26,9 @@ REBUILD_GAP = 50_000
 # After an index write fails (a full disk, a deleted directory), searches answer from the
 # last good state and writing is tried again after this many seconds, not on every request.
 STALE_RETRY_S = 10.0
+# Up to this many unindexed events are applied within the request (well under a second);
+# a longer gap, as after a bulk import, is applied by a background thread meanwhile.
+CATCH_UP_INLINE = 2_000
 
 
 def open_engine(name: str, directory: Path | None) -> SearchBackend:
@@ -31,6 +37,10 @@ def open_engine(name: str, directory: Path | None) -> SearchBackend:
         from search.whoosh_backend import open_backend
 
         return open_backend(directory)
+    if name == "tantivy":
+        from search.tantivy_backend import open_backend as open_tantivy
+
+        return open_tantivy(directory)
     raise ValueError(f"unknown search backend {name!r} (PORTAL_SEARCH_BACKEND)")
 
 
@@ -71,7 +81,7 @@ class SearchIndex:
 
     @property
     def rebuilding(self) -> bool:
-        """True while a background rebuild runs."""
+        """True while a background rebuild or catch-up runs."""
         return self._rebuilding is not None and self._rebuilding.is_alive()
 
     def refresh(self) -> bool:
@@ -109,11 +119,15 @@ class SearchIndex:
         gc.collect()
 
     def _catch_up(self) -> bool:
-        """Rebuild in the background when far behind, else apply the missing changes."""
+        """Apply a short gap now; rebuild or catch up in the background when far behind."""
         with self.db.session() as session:
             head = head_seq(session)
-        if head - self.backend.last_seq() > REBUILD_GAP:
+        gap = head - self.backend.last_seq()
+        if gap > REBUILD_GAP:
             self.rebuild_in_background()
+            return False
+        if gap > CATCH_UP_INLINE:
+            self.catch_up_in_background()
             return False
         with self.db.session() as session:
             catch_up(self.backend, lambda seq: changes_after(session, seq))
@@ -143,6 +157,31 @@ class SearchIndex:
             self._rebuilding = threading.Thread(target=self._rebuild_logged, daemon=True)
             self._rebuilding.start()
 
+    def catch_up_in_background(self) -> None:
+        """Start one background catch-up; searches answer from the index as it stands."""
+        with self._lock:
+            if self.rebuilding:
+                return
+            self._rebuilding = threading.Thread(target=self._catch_up_logged, daemon=True)
+            self._rebuilding.start()
+
+    def _catch_up_logged(self) -> None:
+        """Apply the change log batch by batch; leave it to another process that is at it."""
+        started = time.perf_counter()
+        try:
+            with _only_one_process(self.directory, ".catch-up.lock") as ours:
+                if not ours:
+                    return
+                while True:
+                    with self.db.session() as session:
+                        batch = changes_after(session, self.backend.last_seq())
+                    if batch is None:
+                        break
+                    self.backend.apply(batch)
+            log.info("search index caught up in %.1f s", time.perf_counter() - started)
+        except Exception:
+            log.exception("search index catch-up failed; the next search tries again")
+
     def _rebuild_logged(self) -> None:
         """A rebuild whose failure is logged, not raised into nowhere."""
         try:
@@ -155,6 +194,25 @@ class SearchIndex:
         """Release the engine's files."""
         with self._lock:
             self._drop_backend()
+
+
+@contextmanager
+def _only_one_process(directory: Path | None, name: str) -> Iterator[bool]:
+    """Yield True holding an exclusive lock file in `directory`, False if another holds it."""
+    if directory is None:
+        yield True
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / name, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def init_search(app: Flask) -> SearchIndex:

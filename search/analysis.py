@@ -17,7 +17,7 @@ import shutil
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -276,6 +276,15 @@ def record_fields(doc: RecordDoc) -> dict[str, Any]:
         "sort_name": name_key_of(doc.title),
         "sort_num": float(doc.decided_on.toordinal()),
     }
+
+
+def vocabulary(doc_type: str, data: Mapping[str, Any]) -> list[str]:
+    """The words of a hit a "did you mean" may draw on: names, or record title and text."""
+    if doc_type == "entity":
+        texts = [data["name"], *data.get("aliases", [])]
+    else:
+        texts = [data["title"], data["entity_name"], data.get("summary") or ""]
+    return [t for text in texts for t, _s, _e in name_spans(text)]
 
 
 def uid_of(doc: Doc) -> str:

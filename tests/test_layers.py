@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 WEB_AND_DB = {"flask", "sqlalchemy", "sqlmodel", "werkzeug", "whoosh", "portal", "alembic"}
 
@@ -30,8 +32,9 @@ def test_search_imports_no_portal_or_web_code():
         assert not _imports(path) & {"flask", "portal", "sqlmodel", "sqlalchemy"}, path
 
 
-def test_at_most_one_search_module_imports_whoosh():
-    users = [p for p in (ROOT / "search").rglob("*.py") if "whoosh" in _imports(p)]
+@pytest.mark.parametrize("engine", ["whoosh", "tantivy"])
+def test_at_most_one_search_module_imports_each_engine(engine):
+    users = [p for p in (ROOT / "search").rglob("*.py") if engine in _imports(p)]
     assert len(users) <= 1, users
 
 

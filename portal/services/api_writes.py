@@ -23,11 +23,24 @@ def actor_for_token(db: Database, raw: str) -> Actor | None:
 
 
 def _text_fields(body: Mapping[str, Any]) -> dict[str, str | None]:
-    """JSON values as the strings the field parsers read; unknown fields refused."""
+    """JSON values as the strings the field parsers read; unknown or wrongly typed refused."""
     allowed = set(RECORD_COLUMNS) | {"publish"}
     unknown = sorted(set(body) - allowed)
     if unknown:
-        raise ValidationFailed("Unknown fields.", {k: "is not a record field" for k in unknown})
+        shown = {k[:60]: "is not a record field" for k in unknown[:20]}
+        if len(unknown) > 20:
+            shown["..."] = f"and {len(unknown) - 20} more unknown fields"
+        raise ValidationFailed("Unknown fields.", shown)
+    wrong = {
+        key: "must be a string or a number"
+        for key, value in body.items()
+        if key != "publish"
+        and (isinstance(value, bool) or not isinstance(value, str | int | float | None))
+    }
+    if "publish" in body and not isinstance(body["publish"], bool):
+        wrong["publish"] = "must be true or false"
+    if wrong:
+        raise ValidationFailed("Some fields have the wrong type.", wrong)
     return {k: None if v is None else str(v) for k, v in body.items() if k != "publish"}
 
 

@@ -14,7 +14,7 @@ from portal.models import Agency, Appeal, AppealStatus, Entity, Record, RecordSt
 from portal.services.access import Actor, may_act_for_agency, require
 from portal.services.audit import append_event
 from portal.services.notifications import agency_users, notify, representatives
-from portal.services.records import CORRECTABLE, _keep_revision, snapshot
+from portal.services.records import CORRECTABLE, _keep_revision, public_reason, snapshot
 from portal.services.scores import refresh_score
 
 OUTCOMES = ("dismissed", "granted", "amended")
@@ -46,8 +46,7 @@ def file_appeal(session: Session, actor: Actor, record: Record, grounds: str) ->
     window = _rulebook(session, record).appeal_file_within_days
     if utcnow() > record.published_at + timedelta(days=window):
         raise Conflict(f"The appeal window closed {window} days after publication.")
-    if not (grounds or "").strip():
-        raise ValidationFailed("An appeal needs grounds.", {"grounds": "is required"})
+    grounds = public_reason(grounds, "grounds")
     appeal = Appeal(
         record_id=record.id or 0,
         entity_id=record.entity_id,
@@ -94,7 +93,8 @@ def decide_appeal(
             "Choose an outcome and give a reason.",
             {"outcome": f"one of {', '.join(OUTCOMES)}", "reason": "required"},
         )
-    extra: dict[str, Any] = {"outcome": outcome, "reason": reason.strip()}
+    reason = public_reason(reason)
+    extra: dict[str, Any] = {"outcome": outcome, "reason": reason}
     if outcome == "amended":
         extra["changes"] = _amend(session, actor, record, changes or {}, reason.strip())
     record.status = RecordStatus.OVERTURNED if outcome == "granted" else RecordStatus.PUBLISHED

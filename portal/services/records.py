@@ -182,6 +182,16 @@ def create_record(
     return record
 
 
+def public_reason(value: str | None, name: str = "reason") -> str:
+    """A published reason: required text, with the same rules as every other field."""
+    try:
+        text = fields.text(value, required=True, max_length=2000)
+    except fields.FieldError as exc:
+        raise ValidationFailed(f"The {name} is not valid.", {name: str(exc)}) from None
+    assert text is not None
+    return text
+
+
 def _agency_check(actor: Actor, record: Record, what: str) -> None:
     """Only the publishing agency's regulators act on its records."""
     require(may_act_for_agency(actor, record.agency_id), what)
@@ -280,8 +290,7 @@ def correct_record(
     _agency_check(actor, record, "correct this record")
     if record.status not in (RecordStatus.PUBLISHED, RecordStatus.UNDER_APPEAL):
         raise Conflict(f"Record {record.ref} is {record.status}; only a public one is corrected.")
-    if not (reason or "").strip():
-        raise ValidationFailed("A correction needs a reason.", {"reason": "is required"})
+    reason = public_reason(reason)
     unknown = set(changes) - set(CORRECTABLE)
     if unknown:
         raise ValidationFailed("Unknown fields.", {k: "cannot be corrected" for k in unknown})
@@ -309,8 +318,7 @@ def withdraw_record(session: Session, actor: Actor, record: Record, reason: str)
     _agency_check(actor, record, "withdraw this record")
     if record.status not in (RecordStatus.PUBLISHED, RecordStatus.UNDER_APPEAL):
         raise Conflict(f"Record {record.ref} is {record.status}; it cannot be withdrawn.")
-    if not (reason or "").strip():
-        raise ValidationFailed("A withdrawal needs a reason.", {"reason": "is required"})
+    reason = public_reason(reason)
     record.status = RecordStatus.WITHDRAWN
     record.status_reason = reason.strip()
     record.updated_at = utcnow()

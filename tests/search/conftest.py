@@ -1,7 +1,8 @@
 """Fixtures for the engine-independent search suite.
 
-Every test runs once per engine. To add an engine, add its opener to
-`tests.search.factories.ENGINES`.
+Every test runs once per engine, in memory and on disk. The engines are listed in
+`tests.search.factories.ENGINES`; tantivy is added to that list here, before any
+test module reads it, so that `test_real_data` builds its register with it too.
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from search.base import SearchBackend
+from search.tantivy_backend import TantivyBackend
 from tests.search.factories import ENGINES, Opener
+
+ENGINES.setdefault("tantivy", TantivyBackend)
 
 
 @pytest.fixture(params=sorted(ENGINES))

@@ -1,0 +1,549 @@
+"""Load held: 50 readers search and open pages while a regulator imports 10,000 records.
+
+    .venv/bin/python benchmarks/load_test.py --engine sqlite --data-dir /tmp/lt/sqlite-data
+    .venv/bin/python benchmarks/load_test.py --engine postgres --data-dir /tmp/lt/pg-data
+
+Against `portal serve` (gunicorn, sync workers) on 127.0.0.1 only, with a demo
+register of about 20,000 entities in a scratch data directory (built with
+`portal demo --entities 20000` when the directory has none). With `--engine
+postgres` and no `--database-url`, a throwaway PostgreSQL 15 cluster is started
+on port 5440 (PITFALLS.md), filled, and stopped at the end.
+
+While `portal import records FILE --agency SLUG` runs (one all-or-nothing
+transaction), the readers loop without pause over searches, entity pages,
+entity JSON and record searches. Afterwards the script checks: zero 5xx, the
+import's 10,000 records each present exactly once (refs and source ids), and
+every one of them found by the search page. It prints the figures as JSON and
+as a Markdown table row for docs/load-test.md, and exits 1 on any failure.
+Bounded in time (--max-seconds); it never asserts wall-clock targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import http.client
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PORTAL = [sys.executable, "-m", "portal"]
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+REF = re.compile(r'href="/records/(R-\d{4}-\d+)"')
+TOTAL = re.compile(r"([\d,]+) results? for")
+# Longer than this without a single response means every worker was stuck at once.
+MAX_STALL_S = 5.0
+
+
+# -- the register under test ---------------------------------------------------------------
+
+
+@contextmanager
+def throwaway_postgres(port: int) -> Any:
+    """A PostgreSQL 15 cluster in a temporary directory, stopped and removed at the end."""
+    root = Path(tempfile.mkdtemp(prefix="portal-pg-"))
+    shutil.chown(root, "postgres", "postgres")
+    data, log = root / "data", root / "log"
+    as_pg = ["runuser", "-u", "postgres", "--"]
+    run([*as_pg, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"])
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=100"
+    ctl = [*as_pg, str(PG_BIN / "pg_ctl"), "-D", str(data)]
+    run([*ctl, "-o", options, "-l", str(log), "-w", "start"])
+    try:
+        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        run(["psql", url, "-c", "CREATE DATABASE portal_load"])
+        yield f"postgresql://postgres@127.0.0.1:{port}/portal_load"
+    finally:
+        run([*ctl, "-m", "fast", "stop"], check=False)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run(command: list[str], check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess:
+    """Run a command, its output captured; raise with that output when it fails."""
+    done = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)  # noqa: S603
+    if check and done.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:4])} failed:\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+def portal_env(data_dir: Path, database_url: str | None, read_limit: str) -> dict[str, str]:
+    """The environment of every `portal` command of this run."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.pop("DATABASE_URL", None)
+    env.update(
+        {
+            "PORTAL_DATA_DIR": str(data_dir),
+            "PORTAL_SECRET_KEY": secrets.token_hex(32),
+            # Every reader comes from 127.0.0.1: one address, one API rate limit.
+            "PORTAL_API_READ_LIMIT": read_limit,
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def ensure_demo(env: dict[str, str], entities: int) -> None:
+    """Load the demo register unless the data directory already holds one."""
+    if (Path(env["PORTAL_DATA_DIR"]) / "DEMO").exists():
+        return
+    print(f"building a demo register of {entities:,} entities...", flush=True)
+    run([*PORTAL, "demo", "--entities", str(entities)], env=env, cwd=ROOT)
+
+
+def database_of(env: dict[str, str]) -> Any:
+    """The register's database, opened as the portal opens it."""
+    from portal.config import load_config
+    from portal.db import Database
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        config = load_config()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return Database(config["DATABASE_URL"])
+
+
+@dataclass
+class Plan:
+    """What the run imports and what the readers ask for."""
+
+    agency: str
+    marker: str
+    source_ids: list[str]
+    slugs: list[str]
+    words: list[str]
+    file: Path
+
+
+def make_plan(db: Any, records: int, workdir: Path, seed: int) -> Plan:
+    """Pick an agency and entities, and write the import file of `records` rows."""
+    from sqlmodel import select
+
+    from portal.models import Agency, Entity, EntityKind
+
+    rng = random.Random(seed)
+    with db.session() as session:
+        agency = session.exec(select(Agency).where(Agency.slug == "environment-agency")).one()
+        businesses = session.exec(
+            select(Entity.slug, Entity.name).where(
+                Entity.kind == EntityKind.BUSINESS,
+                Entity.merged_into_id.is_(None),  # type: ignore[union-attr]
+            )
+        ).all()
+    marker = "lt" + secrets.token_hex(4)
+    targets = rng.sample(businesses, min(len(businesses), 2000))
+    path = workdir / f"records-{marker}.csv"
+    source_ids = [f"{marker}-{i:05d}" for i in range(records)]
+    today = date.today()
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["entity_slug", "category", "severity", "title", "decided_on",
+                         "source_id", "summary"])  # fmt: skip
+        for i, source_id in enumerate(source_ids):
+            slug, _name = targets[i % len(targets)]
+            decided = today - timedelta(days=rng.randint(1, 700))
+            writer.writerow([
+                slug, "environment", rng.choice(["minor", "moderate", "serious"]),
+                f"Load test {marker} finding {i:05d} river discharge", decided.isoformat(),
+                source_id, f"Permit breach found on inspection {i} ({marker}).",
+            ])  # fmt: skip
+    words = sorted({name.split()[0] for _slug, name in targets if name.split()})
+    return Plan(agency.slug, marker, source_ids, [s for s, _n in targets], words, path)
+
+
+# -- serving -------------------------------------------------------------------------------
+
+
+@contextmanager
+def serving(env: dict[str, str], port: int, workers: int, log: Path) -> Any:
+    """`portal serve` on 127.0.0.1:port until the block ends; each worker warmed up."""
+    with log.open("w") as output:
+        proc = subprocess.Popen(  # noqa: S603 - our own CLI
+            [*PORTAL, "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers)],
+            env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                if proc.poll() is not None:
+                    raise SystemExit(f"portal serve exited:\n{log.read_text()[-2000:]}")
+                with suppress(OSError):
+                    if get(port, "/")[0] == 200:
+                        break
+                time.sleep(0.5)
+            for _ in range(4 * workers):  # open each worker's index before measuring
+                get(port, "/search?q=acme", timeout=120)
+            yield proc
+        finally:
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def get(port: int, path: str, timeout: float = 60) -> tuple[int, bytes]:
+    """One GET on a new connection (gunicorn's sync workers close after each response)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+# -- readers -------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    """What the readers saw, by phase."""
+
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    statuses: dict[str, Counter] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    marker_totals: Counter = field(default_factory=Counter)
+    finished_at: list[float] = field(default_factory=list)
+    slowest: list[tuple[float, str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(
+        self, phase: str, seconds: float, status: int | None, error: str | None, path: str
+    ) -> None:
+        """Record one request."""
+        with self.lock:
+            self.finished_at.append(time.monotonic())
+            self.slowest = sorted([*self.slowest, (seconds, phase, path)], reverse=True)[:8]
+            self.latencies.setdefault(phase, []).append(seconds)
+            self.statuses.setdefault(phase, Counter())[status or 0] += 1
+            if error:
+                self.errors.setdefault(phase, []).append(error)
+
+
+class Readers:
+    """N threads asking for searches and pages in a closed loop."""
+
+    def __init__(self, port: int, plan: Plan, count: int, seed: int) -> None:
+        """Prepare the threads (not started)."""
+        self.port, self.plan, self.count, self.seed = port, plan, count, seed
+        self.tally = Tally()
+        self.phase = "before import"
+        self.stop = threading.Event()
+        self.stopped_at = float("inf")
+        self.threads = [
+            threading.Thread(target=self._loop, args=(i,), daemon=True) for i in range(count)
+        ]
+
+    def _paths(self, rng: random.Random) -> str:
+        """One request as a reader would make it."""
+        plan, roll = self.plan, rng.random()
+        if roll < 0.35:
+            return f"/search?q={quote(rng.choice(plan.words))}"
+        if roll < 0.65:
+            return f"/entities/{rng.choice(plan.slugs)}"
+        if roll < 0.8:
+            return f"/api/v1/entities/{rng.choice(plan.slugs)}"
+        if roll < 0.9:
+            return f"/api/v1/entities?q={quote(rng.choice(plan.words))}&per_page=20"
+        return f"/search?type=record&q={plan.marker}"
+
+    def _loop(self, number: int) -> None:
+        """Ask, time, tally; until told to stop."""
+        rng = random.Random(self.seed * 1000 + number)
+        while not self.stop.is_set():
+            path = self._paths(rng)
+            phase = self.phase
+            started = time.perf_counter()
+            status, error, body = None, None, b""
+            try:
+                status, body = get(self.port, path)
+                if status >= 500:
+                    error = f"{status} {path}"
+            except (OSError, http.client.HTTPException) as exc:
+                error = f"{type(exc).__name__}: {exc} {path}"
+            self.tally.add(phase, time.perf_counter() - started, status, error, path)
+            if status == 200 and self.plan.marker in path:
+                found = TOTAL.search(body.decode(errors="replace"))
+                if found:
+                    self.tally.marker_totals[int(found.group(1).replace(",", ""))] += 1
+
+    def start(self) -> None:
+        """Start every reader."""
+        for thread in self.threads:
+            thread.start()
+
+    def finish(self) -> None:
+        """Stop every reader and wait for them."""
+        self.stopped_at = time.monotonic()
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(120)
+
+
+def summary(latencies: list[float], statuses: Counter, seconds: float) -> dict[str, Any]:
+    """Requests/s, p50/p95/p99 in ms, statuses, 5xx and failed connections."""
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        """The p-th percentile in milliseconds."""
+        return round(1000 * ordered[min(len(ordered) - 1, int(p * len(ordered)))], 1)
+
+    return {
+        "requests": len(ordered),
+        "seconds": round(seconds, 1),
+        "requests_per_s": round(len(ordered) / seconds, 1) if seconds else 0,
+        "p50_ms": pct(0.50) if ordered else None,
+        "p95_ms": pct(0.95) if ordered else None,
+        "p99_ms": pct(0.99) if ordered else None,
+        "mean_ms": round(1000 * statistics.fmean(ordered), 1) if ordered else None,
+        "max_ms": round(1000 * ordered[-1], 1) if ordered else None,
+        "over_5s": sum(1 for x in ordered if x > 5),
+        "status": {str(k): v for k, v in sorted(statuses.items())},
+        "5xx": sum(v for k, v in statuses.items() if k >= 500),
+        "429": statuses.get(429, 0),
+        "connection_errors": statuses.get(0, 0),
+    }
+
+
+# -- checks ---------------------------------------------------------------------------------
+
+
+def check_database(db: Any, plan: Plan) -> dict[str, Any]:
+    """The imported records: each source id once, unique refs, all published."""
+    from sqlmodel import col, select
+
+    from portal.models import Agency, Record
+
+    with db.session() as session:
+        agency_id = session.exec(select(Agency.id).where(Agency.slug == plan.agency)).one()
+        rows = session.exec(
+            select(Record.ref, Record.source_id, Record.status).where(
+                Record.agency_id == agency_id, col(Record.source_id).startswith(plan.marker + "-")
+            )
+        ).all()
+    source_ids = Counter(source_id for _ref, source_id, _status in rows)
+    expected = set(plan.source_ids)
+    return {
+        "rows": len(rows),
+        "distinct_source_ids": len(source_ids),
+        "duplicated": sum(1 for n in source_ids.values() if n > 1),
+        "lost": len(expected - set(source_ids)),
+        "unexpected": len(set(source_ids) - expected),
+        "distinct_refs": len({ref for ref, _s, _st in rows}),
+        "not_published": sum(1 for _r, _s, status in rows if status != "published"),
+        "refs": sorted(ref for ref, _s, _st in rows),
+    }
+
+
+def check_search(
+    port: int, plan: Plan, refs: list[str], deadline: float, since: float
+) -> dict[str, Any]:
+    """Page through the record search for the run's marker until it holds every ref."""
+    found: set[str] = set()
+    searchable_after = None
+    total = None
+    while time.monotonic() < deadline:
+        found.clear()
+        status, body = get(port, f"/search?type=record&q={plan.marker}&per_page=100", 300)
+        match = TOTAL.search(body.decode(errors="replace")) if status == 200 else None
+        total = int(match.group(1).replace(",", "")) if match else None
+        if total == len(refs):
+            searchable_after = round(time.monotonic() - since, 1)
+            for page in range(1, (total + 99) // 100 + 1):
+                path = f"/search?type=record&q={plan.marker}&per_page=100&page={page}"
+                status, body = get(port, path, 300)
+                found.update(REF.findall(body.decode(errors="replace")))
+            break
+        time.sleep(2)
+    missing = sorted(set(refs) - found)
+    return {"search_total": total, "found": len(found), "missing": len(missing),
+            "missing_sample": missing[:5],
+            "all_searchable_s_after_import": searchable_after}  # fmt: skip
+
+
+# -- the run --------------------------------------------------------------------------------
+
+
+def run_load(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
+    """Serve, read, import, verify; return the figures."""
+    data_dir = Path(args.data_dir).resolve()
+    env = portal_env(data_dir, database_url, args.api_read_limit)
+    ensure_demo(env, args.entities)
+    db = database_of(env)
+    if not db.is_sqlite:  # planner statistics, as a register in service would have them
+        from sqlalchemy import text
+
+        with db.engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+            conn.execute(text("ANALYZE"))
+    workdir = Path(tempfile.mkdtemp(prefix="portal-load-"))
+    plan = make_plan(db, args.records, workdir, args.seed)
+    started = time.monotonic()
+    deadline = started + args.max_seconds
+    with serving(env, args.port, args.workers, workdir / "gunicorn.log"):
+        readers = Readers(args.port, plan, args.readers, args.seed)
+        readers.start()
+        time.sleep(args.warm_seconds)
+        readers.phase = "during import"
+        import_started = time.monotonic()
+        done = run(
+            [*PORTAL, "import", "records", str(plan.file), "--agency", plan.agency],
+            check=False, env=env, cwd=ROOT, timeout=args.max_seconds,
+        )  # fmt: skip
+        import_ended = time.monotonic()
+        import_seconds = import_ended - import_started
+        readers.phase = "after import"
+        time.sleep(args.warm_seconds)
+        readers.finish()
+        reading_seconds = time.monotonic() - started
+        database = check_database(db, plan)
+        refs = database.pop("refs")
+        search = check_search(args.port, plan, refs, deadline, import_ended)
+    db.dispose()
+    tally = readers.tally
+    phases = {
+        phase: summary(
+            tally.latencies[phase],
+            tally.statuses[phase],
+            import_seconds if phase == "during import" else args.warm_seconds,
+        )
+        for phase in tally.latencies
+    }
+    everything = summary(
+        [x for values in tally.latencies.values() for x in values],
+        sum(tally.statuses.values(), Counter()),
+        reading_seconds,
+    )
+    # Between responses while every reader was still asking (not while they wind down).
+    done_at = sorted(t for t in tally.finished_at if t <= readers.stopped_at)
+    stall = max((b - a for a, b in zip(done_at, done_at[1:], strict=False)), default=0.0)
+    return {
+        "engine": args.engine,
+        "longest_gap_without_a_response_s": round(stall, 2),
+        "readers": args.readers,
+        "workers": args.workers,
+        "import": {
+            "records": args.records,
+            "exit_code": done.returncode,
+            "seconds": round(import_seconds, 1),
+            "output": done.stdout.strip().splitlines()[-1:] + done.stderr.strip().splitlines()[-3:],
+        },
+        "reads": everything,
+        "phases": phases,
+        "record_search_totals_seen": dict(sorted(tally.marker_totals.items())),
+        "errors_sample": [e for errs in tally.errors.values() for e in errs][:10],
+        "slowest": [(round(s, 2), phase, path) for s, phase, path in tally.slowest],
+        "database": database,
+        "search": search,
+        "workdir": str(workdir),
+    }
+
+
+def verdict(result: dict[str, Any]) -> list[str]:
+    """Every failed promise: 5xx, failed connections, a failed import, lost or doubled records."""
+    problems = []
+    if result["reads"]["5xx"]:
+        problems.append(f"{result['reads']['5xx']} responses were 5xx")
+    if result["reads"]["connection_errors"]:
+        problems.append(f"{result['reads']['connection_errors']} requests failed to connect")
+    if result["import"]["exit_code"] != 0:
+        problems.append(f"the import failed: {result['import']['output']}")
+    db = result["database"]
+    if db["lost"] or db["duplicated"] or db["unexpected"] or db["not_published"]:
+        problems.append(f"records lost or duplicated: {db}")
+    if db["distinct_refs"] != db["rows"]:
+        problems.append("two records share a ref")
+    if result["longest_gap_without_a_response_s"] > MAX_STALL_S:
+        stall = result["longest_gap_without_a_response_s"]
+        problems.append(f"no response at all for {stall} s: both workers were busy")
+    if result["search"]["missing"]:
+        problems.append(f"{result['search']['missing']} imported records are not searchable")
+    return problems
+
+
+def markdown_row(result: dict[str, Any]) -> str:
+    """One row of the results table in docs/load-test.md."""
+    reads, during, db = (
+        result["reads"],
+        result["phases"].get("during import", {}),
+        result["database"],
+    )
+    return (
+        f"| {result['engine']} | {reads['requests']:,} | {reads['requests_per_s']} | "
+        f"{reads['p50_ms']} | {reads['p95_ms']} | {during.get('requests_per_s')} | "
+        f"{during.get('p50_ms')} | {during.get('p95_ms')} | {reads['max_ms']} | "
+        f"{result['longest_gap_without_a_response_s']} | {reads['5xx']} | "
+        f"{reads['connection_errors']} | {result['import']['seconds']} | "
+        f"{db['lost']} | {db['duplicated']} | {result['search']['missing']} |"
+    )
+
+
+def main() -> None:
+    """Parse the options, run once, print the figures, exit 1 on any failed promise."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--engine", choices=["sqlite", "postgres"], required=True)
+    parser.add_argument("--data-dir", required=True, help="scratch data directory (demo)")
+    parser.add_argument("--database-url", default=None, help="an existing PostgreSQL database")
+    parser.add_argument("--entities", type=int, default=20_000)
+    parser.add_argument("--records", type=int, default=10_000)
+    parser.add_argument("--readers", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--pg-port", type=int, default=5440)
+    parser.add_argument("--warm-seconds", type=float, default=20.0,
+                        help="reading before and after the import")  # fmt: skip
+    parser.add_argument("--max-seconds", type=float, default=1800.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--api-read-limit",
+        default="1000000 per minute",
+        help="PORTAL_API_READ_LIMIT for the run (the default 300/minute is per address)",
+    )
+    parser.add_argument("--json", default=None, help="also write the figures to this file")
+    args = parser.parse_args()
+    if args.engine == "postgres" and not args.database_url:
+        with throwaway_postgres(args.pg_port) as url:
+            result = run_load(args, url)
+    else:
+        url = args.database_url if args.engine == "postgres" else None
+        result = run_load(args, url)
+    problems = verdict(result)
+    result["problems"] = problems
+    text = json.dumps(result, indent=2)
+    print(text)
+    print(markdown_row(result))
+    if args.json:
+        Path(args.json).write_text(text)
+    if problems:
+        print("FAILED: " + "; ".join(problems), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
