@@ -247,15 +247,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--backend", choices=["whoosh", "tantivy", "both"], default="both")
     parser.add_argument("--workdir", type=Path, help="keep the scratch data here")
+    reuse = "serve the data and indexes a previous run left in --workdir"
+    parser.add_argument("--reuse", action="store_true", help=reuse)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args(argv)
     engines = ["whoosh", "tantivy"] if args.backend == "both" else [args.backend]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = args.workdir or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        prepared = prepare(workdir, args.entities, engines)
         portal_db = workdir / "data" / "portal.sqlite3"
-        export_names(portal_db, workdir / "names.sqlite3")
+        timings = workdir / "prepared.json"
+        if args.reuse and timings.exists():
+            prepared = json.loads(timings.read_text())
+        else:
+            prepared = prepare(workdir, args.entities, engines)
+            export_names(portal_db, workdir / "names.sqlite3")
+            timings.write_text(json.dumps(prepared))
         texts = typed(portal_db, args.queries)
         with servers(workdir, engines) as ports:
             latency = measure(ports, texts)
