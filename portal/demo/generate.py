@@ -12,6 +12,7 @@ from faker import Faker
 from slugify import slugify
 
 from portal.demo import reference as ref
+from portal.services.records import REVISION_FIELDS
 from search.names import name_key
 
 KIND_WEIGHTS = (
@@ -457,21 +458,7 @@ class RecordLife:
 
     def _revision(self, number: int, when: datetime, reason: str | None) -> dict[str, Any]:
         """A revision row with the record's fields at that moment."""
-        keep = (
-            "nature",
-            "category",
-            "severity",
-            "title",
-            "summary",
-            "statute",
-            "occurred_on",
-            "decided_on",
-            "penalty_amount",
-            "penalty_currency",
-            "source_url",
-            "remediated_on",
-        )
-        values = {k: self.row[k] for k in keep}
+        values = {k: self.row[k] for k in REVISION_FIELDS}
         jsonable = {
             k: v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, Decimal) else v
             for k, v in values.items()
