@@ -10,7 +10,8 @@ first letter must cost three edits. Fields: `name`, `aliases`, `entity_name`,
 `statute` (the same, stop words dropped and Snowball-stemmed), `name_ngram`
 (edge n-grams 2-15 of name and alias words), `name_key`/`name_start` (the whole
 folded name, and its prefixes), `ident`, the facet columns, `jurisdictions`
-(a code and its parents) and text sort keys ending in the document key.
+(a code and its parents) and three sort keys (`sort_keys`), each held as four
+numbers, its first 32 bytes: tantivy orders by numbers far faster than by text.
 
 Entities rank as `search.analysis.rank` ranks them: each relevance tier is a
 constant-score clause weighted by a power of 13, so the score spells the tier
@@ -200,9 +201,15 @@ def _codes(key: bytes) -> list[int]:
     return [int.from_bytes(key[i : i + 8].ljust(8, b"\x00"), "big") for i in range(0, CODES * 8, 8)]
 
 
+@functools.lru_cache(maxsize=65536)
+def _indexed_stem(word: str) -> str:
+    """A record-text word as indexed: stemmed and padded ("" for a stop word)."""
+    return "" if len(word) < 2 or word in STOP_WORDS else _pad(_stem(word))
+
+
 def _stemmed(text: str) -> str:
-    """Record text as indexed: padded stems."""
-    return " ".join(_pad(s) for s in _stems(text))
+    """Record text as indexed: padded stems, stop words left out."""
+    return " ".join(filter(None, (_indexed_stem(w) for w, _s, _e in name_spans(text))))
 
 
 Plan = tuple[tuple[str, Callable[[str], str] | None], ...]

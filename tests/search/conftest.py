@@ -1,8 +1,9 @@
 """Fixtures for the engine-independent search suite.
 
-Every test runs once per engine, in memory and on disk. The engines are listed in
-`tests.search.factories.ENGINES`; tantivy is added to that list here, before any
-test module reads it, so that `test_real_data` builds its register with it too.
+Every test runs once per engine: `backend` is an index in memory, `disk_backend`
+one on disk. The engines are listed in `tests.search.factories.ENGINES`; tantivy
+is added to that list here, before any test module reads it, so that
+`test_real_data` builds its register with it too.
 """
 
 from __future__ import annotations
