@@ -407,6 +407,7 @@ def run_load(args: argparse.Namespace, database_url: str | None) -> dict[str, An
             conn.execute(text("ANALYZE"))
     workdir = Path(tempfile.mkdtemp(prefix="portal-load-"))
     plan = make_plan(db, args.records, workdir, args.seed)
+    load_before = os.getloadavg()
     started = time.monotonic()
     deadline = started + args.max_seconds
     with serving(env, args.port, args.workers, workdir / "gunicorn.log"):
@@ -449,6 +450,9 @@ def run_load(args: argparse.Namespace, database_url: str | None) -> dict[str, An
     return {
         "engine": args.engine,
         "longest_gap_without_a_response_s": round(stall, 2),
+        # Other work on the machine skews every figure: the 1-minute load, before and after.
+        "load_average": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "cpus": os.cpu_count(),
         "readers": args.readers,
         "workers": args.workers,
         "import": {

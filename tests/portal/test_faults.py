@@ -325,6 +325,56 @@ def test_a_bulk_import_is_indexed_in_the_background_while_searches_answer(
         _close(node)
 
 
+def test_a_bulk_import_committing_mid_request_is_not_replayed_inside_it(
+    app, db, tmp_path, monkeypatch
+):
+    """The head read just before a bulk import commits: the request applies one short batch
+    and leaves the rest to the background (the load test saw a 37 s search here)."""
+    import portal.search_index as search_index
+
+    with db.writing() as session:
+        make_entity(session, name="Proseware Ltd")
+    release = threading.Event()
+    node = _node(app, tmp_path / "node")
+    try:
+        client = node.test_client()
+        _answers(client, "proseware", "Proseware Ltd")
+        index = node.extensions["portal.search"]
+        stale_head = index.backend.last_seq() + 1  # what the request saw before the commit
+        with db.writing() as session:
+            for i in range(6):
+                make_entity(session, name=f"Fabrikam {i} Ltd")
+        real_head, real_changes = search_index.head_seq, search_index.changes_after
+        heads = iter([stale_head])
+        inline: list[int] = []
+
+        def head_before_the_commit(session):
+            """The head as it was a moment before the commit, once; then the real one."""
+            return next(heads, None) or real_head(session)
+
+        def changes(session, seq, limit=5000):
+            """The real changes; the background thread waits for the test."""
+            if threading.current_thread() is threading.main_thread():
+                inline.append(limit)
+            else:
+                release.wait(30)
+            return real_changes(session, seq, limit)
+
+        monkeypatch.setattr(search_index, "CATCH_UP_INLINE", 2, raising=False)
+        monkeypatch.setattr(search_index, "head_seq", head_before_the_commit)
+        monkeypatch.setattr(search_index, "changes_after", changes)
+        page = client.get("/search?q=fabrikam")
+        assert page.status_code == 200
+        assert inline == [2]  # one batch of at most CATCH_UP_INLINE events, no more
+        assert index.rebuilding
+        release.set()
+        index._rebuilding.join(30)
+        assert client.get("/api/v1/entities?q=fabrikam").get_json()["total"] == 6
+    finally:
+        release.set()
+        _close(node)
+
+
 # -- 3. the database unavailable -----------------------------------------------------------
 
 
