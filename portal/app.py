@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, jsonify, redirect, render_template, request
+from flask import Flask, current_app, jsonify, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
 from htmx_flask import Htmx
 from sqlalchemy.exc import OperationalError
@@ -207,11 +207,10 @@ PRIVATE_PREFIXES = ("/workspace", "/admin")
 
 def _cache_headers(response: Any) -> Any:
     """Public pages may be cached briefly; anything personal is never stored."""
-    from flask_login import current_user
-
     if "Cache-Control" in response.headers and request.endpoint == "static":
         return response
-    personal = request.path.startswith(PRIVATE_PREFIXES) or current_user.is_authenticated
+    # Read from the session cookie, not current_user: no query for the user on every page.
+    personal = request.path.startswith(PRIVATE_PREFIXES) or "_user_id" in session
     if request.method != "GET" or personal or response.status_code >= 400:
         response.headers["Cache-Control"] = "no-store"
     elif "Cache-Control" not in response.headers:

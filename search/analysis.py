@@ -90,8 +90,11 @@ class ParsedQuery:
 
 
 def _clean(text: str) -> str:
-    """Drop control and format characters (NUL, bidi overrides, zero widths)."""
-    return "".join(" " if unicodedata.category(c) in ("Cc", "Cf") else c for c in text)
+    """Remove format characters (zero widths, bidi overrides) as folding does; controls split."""
+    return "".join(
+        "" if (category := unicodedata.category(c)) == "Cf" else " " if category == "Cc" else c
+        for c in text
+    )
 
 
 def ident_form(text: str) -> str:

@@ -50,15 +50,50 @@ LEGAL_PHRASES: tuple[tuple[str, str], ...] = (
 )
 _JOINERS = re.compile(r"[.'’`]")
 _NON_WORD = re.compile(r"[^0-9a-z]+")
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Format characters that draw nothing: soft hyphen, zero widths, joiners, direction marks,
+# overrides and isolates, the byte-order mark. Removed, so "Zeta\u200bmax" is "zetamax".
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+
+# Cyrillic and Greek letters drawn like a Latin letter (lower case, after folding), from
+# Unicode's confusables.txt (UTS #39). Applied only inside a word that also has Latin
+# letters: "Аcme" with a Cyrillic А is a look-alike of "acme"; "Газпром" stays Cyrillic.
+LOOK_ALIKES = str.maketrans(
+    {
+        "а": "a", "в": "b", "е": "e", "ё": "e", "һ": "h", "і": "i", "ї": "i", "ј": "j",
+        "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "ѕ": "s", "т": "t",
+        "у": "y", "х": "x", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ү": "y", "ӏ": "l",
+        "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
+        "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ϲ": "c", "ϳ": "j",
+    }
+)  # fmt: skip
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def latin_look_alike(word: str) -> str:
+    """A folded word that mixes Latin letters with Cyrillic or Greek look-alikes, in Latin."""
+    if word.isascii() or not any("a" <= c <= "z" for c in word):
+        return word
+    return word.translate(LOOK_ALIKES)
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip accents and invisible characters, fold fullwidth forms."""
+    """Lower-case, strip accents and invisible characters, fold fullwidth forms and look-alikes."""
     text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return stripped.replace("ß", "ss").replace("ø", "o").replace("æ", "ae").replace("ł", "l")
+    folded = stripped.replace("ß", "ss").replace("ø", "o").replace("æ", "ae").replace("ł", "l")
+    if folded.isascii():
+        return folded
+    return _LETTERS.sub(lambda m: latin_look_alike(m.group()), folded)
+
+
+def scripts(text: str) -> tuple[str, ...]:
+    """The alphabets a name's letters come from, in order of first use ("LATIN", "CYRILLIC")."""
+    found: dict[str, None] = {}
+    for c in text:
+        if c.isalpha():
+            found.setdefault(unicodedata.name(c, "UNKNOWN").split(" ", 1)[0])
+    return tuple(found)
 
 
 def name_tokens(name: str) -> list[str]:
@@ -147,7 +182,9 @@ def _spans(text: str) -> tuple[Span, ...]:
         words = _ascii_words(folded)
     else:
         matches = _WORD.finditer(folded)
-        words = [(m.group(), where[m.start()], where[m.end() - 1] + 1) for m in matches]
+        words = [
+            (latin_look_alike(m.group()), where[m.start()], where[m.end() - 1] + 1) for m in matches
+        ]
     return tuple(_merge_legal_phrases(words))
 
 

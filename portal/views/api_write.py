@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.app import get_db
 from portal.auth import limiter
@@ -38,7 +39,12 @@ def authenticate() -> None:
 
 
 def json_body() -> dict[str, object]:
-    """The request's JSON object, or a 400 saying what is wrong with it."""
+    """The request's JSON object, a 413 when it is over the size limit, else a 400 saying why."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    # A chunked body has no Content-Length: Werkzeug stops reading at the limit without
+    # raising, so a body that fills it is taken as one that went past it.
+    if request.content_length is None and limit and len(request.get_data(cache=True)) >= limit:
+        raise RequestEntityTooLarge()
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise PortalError("The body must be a JSON object (Content-Type: application/json).")

@@ -11,6 +11,7 @@ from portal.reports.entity import history_view
 from portal.reports.entity_data import score_history
 from portal.services.fields import jurisdiction_name
 from portal.services.public import entity_page
+from search.names import scripts
 
 bp = Blueprint("entities", __name__, url_prefix="/entities")
 
@@ -30,6 +31,7 @@ def detail(slug: str) -> str:
         page=page,
         entity=entity,
         kind_label=KIND_SINGULAR[entity.kind],
+        alphabets=[a.capitalize() for a in scripts(entity.name)],
         jurisdiction=jurisdiction_name(entity.jurisdiction_code) or entity.jurisdiction_code,
         titles={r.ref: r.title for r in page.records},
         history_chart=chart,

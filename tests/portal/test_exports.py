@@ -174,7 +174,7 @@ def test_exports_stream_with_an_etag_that_moves_with_the_change_log(client, db):
 def test_formula_cells_are_neutralised_in_the_csv(client, db):
     with db.writing() as session:
         agency = make_agency(session)
-        entity = make_entity(session, "=HYPERLINK(\"http://x\")", sector="-12.5")
+        entity = make_entity(session, '=HYPERLINK("http://x")', sector="-12.5")
         make_entity(session, "@SUM(A1)", sector="+cmd|' /C calc'!A0")
         make_record(session, agency, entity, title="-2+3 fine", summary="=1+1")
     entities = {r["slug"]: r for r in _csv(client, "/exports/entities.csv")}

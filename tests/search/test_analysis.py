@@ -28,6 +28,12 @@ def test_fold_keeps_its_behaviour():
     assert name_key("ACME Ltd.") == name_key("Acme Limited") == "acme ltd"
 
 
+def test_look_alikes_fold_only_inside_a_latin_word():
+    assert fold("\u0410cme") == "acme"
+    assert fold("\u0413\u0430\u0437\u043f\u0440\u043e\u043c") == "газпром"
+    assert [w for w, _s, _e in name_spans("Ва\u0441k \u0421\u043e\u043a")] == ["back", "сок"]
+
+
 @pytest.mark.parametrize(
     "name",
     ["Vodafone España, S.A.U.", "Marks & Spencer plc", "Banco X Sociedad Anónima Unipersonal",

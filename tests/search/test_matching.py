@@ -22,9 +22,15 @@ def keys(backend: SearchBackend, text: str, doc_type: str = "entity") -> list[st
         ("ＡＣＭＥ Trading", "acme trading"),
         ("Großhandel Müller", "grosshandel muller"),
         ("Ålesund Municipality", "ALESUND municipality"),
+        ("Zeta\u200bmax Holdings", "zetamax"),
+        ("Zetamax Holdings", "zeta\u00admax"),
+        ("\u0410cme Trading", "acme trading"),
+        ("Acme Trading", "\u0410\u0441me"),
+        ("Pay\u03c1al Services", "paypal"),
     ],
 )
 def test_accents_case_and_width_are_folded(backend, name, typed):
+    """Look-alike Cyrillic and Greek letters in a Latin word, and invisible characters, too."""
     index(backend, entity(name, key="it"))
     assert keys(backend, typed) == ["it"]
 
