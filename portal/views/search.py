@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from portal.app import get_db
 from portal.errors import PortalError
-from portal.models import KIND_LABELS, Agency
+from portal.models import KIND_LABELS, KIND_SINGULAR, Agency
 from portal.search_index import get_index
 from portal.services.fields import jurisdiction_name
 from portal.services.searching import build_query, search_register, suggest_names
@@ -38,6 +38,7 @@ def facet_labels() -> dict[str, dict[str, str]]:
         agencies = dict(session.exec(select(Agency.slug, Agency.name)).all())
     return {
         "kind": {str(k): v for k, v in KIND_LABELS.items()},
+        "kind_one": {str(k): v for k, v in KIND_SINGULAR.items()},
         "band": {code: f"{code}: {label}" for code, label in BAND_LABELS.items()},
         "agency": agencies,
     }
