@@ -60,6 +60,10 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 class Database:
     """One engine, with read sessions and writing sessions."""
 
+    # Writing transactions committed by this process (any Database): a search index in the
+    # same process sees at once that it must look at the change log again.
+    commits = 0
+
     def __init__(self, url: str, busy_timeout_ms: int = 5000) -> None:
         """Open the engine for `url`."""
         self.url = normalise_url(url)
@@ -80,6 +84,7 @@ class Database:
         """One writing transaction: commit on success, roll back on any error."""
         with Session(self._write_bind, expire_on_commit=False) as session, session.begin():
             yield session
+        Database.commits += 1
 
     def dispose(self) -> None:
         """Close every pooled connection."""

@@ -29,6 +29,10 @@ STALE_RETRY_S = 10.0
 # Up to this many unindexed events are applied within the request (well under a second);
 # a longer gap, as after a bulk import, is applied by a background thread meanwhile.
 CATCH_UP_INLINE = 2_000
+# A process that has just found its index current does not ask the database again for this
+# long, unless it wrote since: a change made elsewhere is searchable within this (plus the
+# catch-up), and a search saves a database round trip.
+HEAD_CHECK_S = 0.25
 
 
 def open_engine(name: str, directory: Path | None) -> SearchBackend:
@@ -54,6 +58,9 @@ class SearchIndex:
         self._lock = threading.Lock()
         self._rebuilding: threading.Thread | None = None
         self._stale_until = 0.0
+        self._current_until = 0.0
+        self._current_at_commits = -1
+        self._current_seq = -1
 
     @property
     def backend(self) -> SearchBackend:
@@ -91,7 +98,10 @@ class SearchIndex:
         stale, not fatal: searches answer from its last good state, the engine is reopened,
         and the change log is applied again later. Database errors still propagate.
         """
-        if self.rebuilding or time.monotonic() < self._stale_until:
+        now, commits = time.monotonic(), Database.commits
+        if self._still_current(now, commits):
+            return True
+        if self.rebuilding or now < self._stale_until:
             return False
         for attempt in ("reopening it", "searching its last good state"):
             # whoosh leaves the files of a failed commit open until they are garbage-collected,
@@ -99,7 +109,12 @@ class SearchIndex:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ResourceWarning)
                 try:
-                    return self._catch_up()
+                    current = self._catch_up()
+                    if current:
+                        self._current_until = now + HEAD_CHECK_S
+                        self._current_at_commits = commits
+                        self._current_seq = self.backend.last_seq()
+                    return current
                 except SQLAlchemyError:
                     raise
                 except Exception as exc:
@@ -111,6 +126,19 @@ class SearchIndex:
             )
         self._stale_until = time.monotonic() + STALE_RETRY_S
         return False
+
+    def _still_current(self, now: float, commits: int) -> bool:
+        """True when this process found the index current a moment ago and wrote nothing since.
+
+        The seq check notices an index that was lost and reopened empty meanwhile; any
+        error leaves the decision to the full refresh, which knows how to handle it.
+        """
+        if commits != self._current_at_commits or now >= self._current_until:
+            return False
+        try:
+            return self.backend.last_seq() == self._current_seq
+        except Exception:  # noqa: BLE001 - a damaged index is dealt with by the full refresh
+            return False
 
     def _recycle(self) -> None:
         """Drop the engine, and close now the files a failed write left open (freeing space)."""

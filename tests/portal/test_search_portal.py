@@ -173,3 +173,48 @@ def test_stored_scores_are_searchable_facets(client, db):
         band = session.exec(select(Entity.band)).one()
     body = client.get(f"/api/v1/entities?band={band}").get_json()
     assert body["total"] == 1 and body["items"][0]["band"] == band
+
+
+def _queries(db, action) -> int:
+    """How many SQL statements `action` runs on `db`."""
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(*_args):
+        seen.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_a_search_just_after_another_does_not_ask_the_database_again(client, db):
+    """Back-to-back searches on a current index skip the change-log check (no SQL at all)."""
+    with db.writing() as session:
+        make_entity(session, name="Contoso Pharmaceuticals Ltd")
+    assert client.get("/api/v1/entities?q=contoso").get_json()["total"] == 1
+    assert _queries(db, lambda: client.get("/api/v1/entities?q=contoso")) == 0
+
+
+def test_a_change_written_by_another_process_is_found_within_a_second(client, db):
+    """A write that bypasses this process's writing sessions (as another machine's would)."""
+    import time
+
+    from sqlmodel import Session
+
+    with db.writing() as session:
+        agency = make_agency(session)
+        entity = make_entity(session, name="Fabrikam Logistics Ltd")
+    assert client.get("/api/v1/entities?q=fabrikam").get_json()["total"] == 1
+    with Session(db.engine) as session, session.begin():  # not db.writing(): "elsewhere"
+        make_record(session, agency, entity, title="Tachograph records falsified")
+    started = time.monotonic()
+    while "Tachograph" not in client.get("/search?type=record&q=tachograph").get_data(
+        as_text=True
+    ):
+        assert time.monotonic() - started < 1.0, "not found within a second"
+        time.sleep(0.02)
