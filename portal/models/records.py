@@ -19,7 +19,8 @@ class Record(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("agency_id", "source_id", name="uq_record_agency_source"),
         sa.Index("ix_record_entity_status", "entity_id", "status"),
-        sa.Index("ix_record_agency_status", "agency_id", "status"),
+        # category makes the agency page's count by category an index-only scan.
+        sa.Index("ix_record_agency_status_category", "agency_id", "status", "category"),
         sa.CheckConstraint(
             "occurred_on IS NULL OR decided_on >= occurred_on", name="decided_after_occurred"
         ),

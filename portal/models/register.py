@@ -38,7 +38,8 @@ class Entity(SQLModel, table=True):
     """A business, social organisation, government body or official in office."""
 
     __table_args__ = (
-        sa.Index("ix_entity_jurisdiction_kind", "jurisdiction_code", "kind"),
+        # band makes the jurisdiction page's count by band an index-only scan.
+        sa.Index("ix_entity_jurisdiction_kind_band", "jurisdiction_code", "kind", "band"),
         sa.Index("ix_entity_name_key_jurisdiction", "name_key", "jurisdiction_code"),
         sa.CheckConstraint(
             "term_end IS NULL OR term_start IS NULL OR term_end >= term_start", name="term_order"
