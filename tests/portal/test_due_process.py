@@ -252,3 +252,24 @@ def test_the_web_journey_reply_and_appeal(app, db, case):
     )
     html = app.test_client().get(f"/records/{case['ref']}").get_data(as_text=True)
     assert "Our answer." in html and "(dismissed)" in html and "Facts hold." in html
+
+
+def test_an_appeal_past_the_decision_deadline_is_flagged_overdue(db, case):
+    """Open appeals older than the rulebook's deadline are flagged; younger ones are not."""
+    import scoring
+    from portal.models import Agency
+    from portal.services.appeals import overdue_appeals
+
+    with db.writing() as session:
+        file_appeal(session, case["rep"], _record(session, case), "The breach was a false alarm.")
+        code = session.get(Entity, case["entity"]).jurisdiction_code
+    days = scoring.default_rulebooks().select(code, datetime.now(UTC).date())
+    days = days.appeal_decide_within_days
+
+    def overdue_refs(when):
+        with time_machine.travel(when, tick=False), db.session() as session:
+            agency = session.exec(select(Agency).where(Agency.slug == "ico")).one()
+            return [record.ref for _appeal, record in overdue_appeals(session, agency)]
+
+    assert overdue_refs(datetime.now(UTC) + timedelta(days=days - 1)) == []
+    assert overdue_refs(datetime.now(UTC) + timedelta(days=days + 1)) == [case["ref"]]
