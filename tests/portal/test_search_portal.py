@@ -213,8 +213,6 @@ def test_a_change_written_by_another_process_is_found_within_a_second(client, db
     with Session(db.engine) as session, session.begin():  # not db.writing(): "elsewhere"
         make_record(session, agency, entity, title="Tachograph records falsified")
     started = time.monotonic()
-    while "Tachograph" not in client.get("/search?type=record&q=tachograph").get_data(
-        as_text=True
-    ):
+    while "Tachograph" not in client.get("/search?type=record&q=tachograph").get_data(as_text=True):
         assert time.monotonic() - started < 1.0, "not found within a second"
         time.sleep(0.02)
