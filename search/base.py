@@ -78,6 +78,8 @@ class SearchQuery:
     page: int = 1
     per_page: int = 20
     with_facets: bool = True
+    # Off for callers that show no snippets (the JSON API): marking them costs time per hit.
+    with_highlights: bool = True
 
 
 @dataclass(frozen=True)

@@ -676,7 +676,8 @@ def _search(run: _Run, q: SearchQuery, p: an.ParsedQuery, page: int, size: int) 
     hits = []
     for addr, score in ranked[(page - 1) * size :]:
         key, data = run.stored(addr)
-        hits.append(Hit(q.doc_type, key, score, data, _highlights(q.doc_type, data, marked)))
+        marks = _highlights(q.doc_type, data, marked) if q.with_highlights else {}
+        hits.append(Hit(q.doc_type, key, score, data, marks))
     facets = _facets(run, matched, q.doc_type, total) if q.with_facets else {}
     return SearchResults(tuple(hits), total, page, size, facets, suggestion, fuzzy)
 

@@ -1080,7 +1080,7 @@ def _search(view: _View, q: SearchQuery, p: an.ParsedQuery, page: int, size: int
     for docnum, score in ranked[(page - 1) * size :]:
         stored = view.searcher.stored_fields(docnum)
         data = stored["data"]
-        highlights = _highlights(q.doc_type, data, marked)
+        highlights = _highlights(q.doc_type, data, marked) if q.with_highlights else {}
         hits.append(Hit(q.doc_type, stored["key"], score, data, highlights))
     facets = {}
     if q.with_facets:

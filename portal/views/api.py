@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -91,7 +92,7 @@ def entities() -> ResponseReturnValue:
     """Search or list entities: q, kind, jurisdiction, sector, band, sort, page, per_page."""
     args = request.args.to_dict(flat=False)
     args["type"] = ["entity"]
-    query = build_query(args, per_page_default=20)
+    query = replace(build_query(args, per_page_default=20), with_highlights=False)
     results, _current = search_register(get_index(), query)
     items = [
         {

@@ -185,6 +185,14 @@ def test_record_highlights_mark_stemmed_words_in_title_and_summary(backend):
     assert "<mark>breach</mark> &amp; a fine" in highlights["summary"]
 
 
+def test_highlights_can_be_left_out_without_changing_the_hits(backend):
+    index(backend, entity("Acme Widgets Ltd", key="a"), entity("Acme Gadgets Ltd", key="b"))
+    marked = backend.query(SearchQuery(text="acme widgets"))
+    plain = backend.query(SearchQuery(text="acme widgets", with_highlights=False))
+    assert [h.key for h in plain.hits] == [h.key for h in marked.hits] == ["a"]
+    assert marked.hits[0].highlights and plain.hits[0].highlights == {}
+
+
 def test_deep_pages_are_refused(backend):
     with pytest.raises(QueryRefused):
         backend.query(SearchQuery(page=100_000, per_page=100))
