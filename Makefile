@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA_DIR ?= instance
 PORT ?= 5000
+ENTITIES ?= 100000
+BENCH_ARGS ?=
 
-.PHONY: run test test-postgres lint install install-test clean
+.PHONY: run test test-postgres lint bench install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +48,12 @@ lint: install-test
 	$(BIN)/ruff check portal scoring search tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/bandit -q -r portal scoring search --severity-level high
+
+## make bench: the performance suite (benchmarks/run_all.py) at ENTITIES in a scratch
+## directory; results in benchmarks/results/ and docs/performance.md. Not part of make test.
+##   make bench ENTITIES=2000 BENCH_ARGS="--reuse"   (or "--postgres")
+bench: install-test
+	$(BIN)/python benchmarks/run_all.py --entities $(ENTITIES) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

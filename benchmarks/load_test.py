@@ -30,7 +30,6 @@ import os
 import random
 import re
 import secrets
-import shutil
 import signal
 import statistics
 import subprocess
@@ -48,8 +47,10 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _pg import run, throwaway_postgres  # noqa: E402
+
 PORTAL = [sys.executable, "-m", "portal"]
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 REF = re.compile(r'href="/records/(R-\d{4}-\d+)"')
 TOTAL = re.compile(r"([\d,]+) results? for")
 # Longer than this without a single response means every worker was stuck at once.
@@ -57,34 +58,6 @@ MAX_STALL_S = 5.0
 
 
 # -- the register under test ---------------------------------------------------------------
-
-
-@contextmanager
-def throwaway_postgres(port: int) -> Any:
-    """A PostgreSQL 15 cluster in a temporary directory, stopped and removed at the end."""
-    root = Path(tempfile.mkdtemp(prefix="portal-pg-"))
-    shutil.chown(root, "postgres", "postgres")
-    data, log = root / "data", root / "log"
-    as_pg = ["runuser", "-u", "postgres", "--"]
-    run([*as_pg, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"])
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=100"
-    ctl = [*as_pg, str(PG_BIN / "pg_ctl"), "-D", str(data)]
-    run([*ctl, "-o", options, "-l", str(log), "-w", "start"])
-    try:
-        url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-        run(["psql", url, "-c", "CREATE DATABASE portal_load"])
-        yield f"postgresql://postgres@127.0.0.1:{port}/portal_load"
-    finally:
-        run([*ctl, "-m", "fast", "stop"], check=False)
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def run(command: list[str], check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess:
-    """Run a command, its output captured; raise with that output when it fails."""
-    done = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)  # noqa: S603
-    if check and done.returncode != 0:
-        raise SystemExit(f"{' '.join(command[:4])} failed:\n{done.stdout}\n{done.stderr}")
-    return done
 
 
 def portal_env(data_dir: Path, database_url: str | None, read_limit: str) -> dict[str, str]:
