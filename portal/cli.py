@@ -81,12 +81,15 @@ def demo(entities: int, seed: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int, help="gunicorn workers.")
+@click.option(
+    "--threads", default=1, show_default=True, type=click.IntRange(1, 64), help="Per worker."
+)
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
-def serve(host: str, port: int, workers: int, reload: bool) -> None:
+def serve(host: str, port: int, workers: int, threads: int, reload: bool) -> None:
     """Serve the portal with gunicorn."""
     from portal.serve import serve as run
 
-    run(host=host, port=port, workers=workers, reload=reload)
+    run(host=host, port=port, workers=workers, reload=reload, threads=threads)
 
 
 @cli.group(name="import")

@@ -28,14 +28,18 @@ class PortalServer(BaseApplication):  # type: ignore[misc]
         return production_app()
 
 
-def serve(host: str, port: int, workers: int, reload: bool) -> None:
-    """Run gunicorn in the foreground; refuse at once without a secret key."""
+def serve(host: str, port: int, workers: int, reload: bool, threads: int = 1) -> None:
+    """Run gunicorn in the foreground; refuse at once without a secret key.
+
+    With more than one thread per worker gunicorn uses its threaded worker (gthread).
+    """
     app = create_app()
     app.extensions["portal.db"].dispose()
     require_secret_key(app)
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
+        "threads": threads,
         "reload": reload,
         "accesslog": "-",
         "timeout": 60,
