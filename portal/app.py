@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from htmx_flask import Htmx
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.auth import init_auth
 from portal.config import ROOT, load_config, local_secret_key
@@ -45,6 +46,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.after_request(_security_headers)
     app.after_request(_send_mail)
     app.after_request(_cache_headers)
+    if proxies := app.config["TRUSTED_PROXIES"]:
+        # The client's address (rate limits) and scheme (HSTS, cookies) as the proxy saw them.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     return app
 
 

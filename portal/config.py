@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_HOST": None,
     "SMTP_PORT": 25,
     "SMTP_FROM": "register@localhost",
+    # Reverse proxies in front that set X-Forwarded-For/-Proto/-Host (0: none, trust nothing).
+    "TRUSTED_PROXIES": 0,
 }
 
 # Environment values arrive as strings; these keys are converted.
@@ -39,6 +41,7 @@ _INT_KEYS = {
     "PERMANENT_SESSION_LIFETIME",
     "SQLITE_BUSY_TIMEOUT_MS",
     "SMTP_PORT",
+    "TRUSTED_PROXIES",
 }
 _BOOL_KEYS = {"SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY"}
 

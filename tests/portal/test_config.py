@@ -40,3 +40,30 @@ def test_the_local_demo_secret_is_kept_in_the_data_directory(monkeypatch, tmp_pa
     app = create_app({"DATA_DIR": str(tmp_path), "DATABASE_URL": "sqlite://"})
     require_secret_key(app)
     assert app.config["SECRET_KEY"] == "local-only-secret"
+
+
+def test_behind_a_trusted_proxy_the_forwarded_scheme_and_address_count(tmp_path):
+    """PORTAL_TRUSTED_PROXIES=1: HSTS over the proxy's HTTPS; without it the header is ignored."""
+    from portal import create_app
+
+    def hsts(proxies: int) -> str | None:
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test",
+                "DATA_DIR": str(tmp_path),
+                "DATABASE_URL": f"sqlite:///{tmp_path}/proxy-{proxies}.sqlite3",
+                "SEARCH_INDEX": "memory",
+                "TRUSTED_PROXIES": proxies,
+            }
+        )
+        from portal.migrate import upgrade
+
+        upgrade(app.extensions["portal.db"])
+        headers = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
+        response = app.test_client().get("/methodology/", headers=headers)
+        app.extensions["portal.db"].dispose()
+        return response.headers.get("Strict-Transport-Security")
+
+    assert hsts(0) is None
+    assert hsts(1) and "max-age=" in hsts(1)
