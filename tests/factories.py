@@ -84,3 +84,20 @@ def sign_in(client: Any, email: str, password: str = PASSWORD) -> Any:
     return client.post(
         "/workspace/sign-in", data={"email": email, "password": password, "csrf_token": token}
     )
+
+
+def statements(db: Any, action: Any) -> list[str]:
+    """Run `action` and return the SQL statements it sent to `db`, in order."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    def watch(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", watch)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", watch)
+    return sent

@@ -18,14 +18,7 @@ BATCH = 2000
 
 def _entity_docs(session: Session, entities: Sequence[Entity]) -> list[EntityDoc]:
     """Entity documents with aliases and parent names, in two queries."""
-    ids = [e.id for e in entities]
-    aliases: dict[int, list[str]] = {}
-    for entity_id, name in session.exec(
-        select(EntityAlias.entity_id, EntityAlias.name)
-        .where(col(EntityAlias.entity_id).in_(ids))
-        .order_by(col(EntityAlias.id))
-    ).all():
-        aliases.setdefault(entity_id, []).append(name)
+    aliases = _aliases(session, [e.id for e in entities if e.id is not None])
     parent_ids = {e.parent_id for e in entities if e.parent_id}
     parents = dict(
         session.exec(select(Entity.id, Entity.name).where(col(Entity.id).in_(parent_ids))).all()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import scoring
-from tests.factories import make_agency, make_entity, make_record
+from tests.factories import make_agency, make_entity, make_record, statements
 
 
 def test_methodology_shows_every_rulebook_in_force_with_its_values(client):
@@ -63,23 +63,6 @@ def test_entity_without_records_says_no_record_is_not_proof(client, db):
     assert client.get("/entities/nobody").status_code == 404
 
 
-def _count_queries(db, action):
-    """Run `action` and return how many SQL statements it sent."""
-    from sqlalchemy import event
-
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        action()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(statements)
-
-
 def test_entity_page_queries_do_not_grow_with_records(client, db):
     with db.writing() as session:
         agency = make_agency(session)
@@ -88,7 +71,7 @@ def test_entity_page_queries_do_not_grow_with_records(client, db):
         make_record(session, agency, one)
         for i in range(200):
             make_record(session, agency, many, title=f"Finding {i}", severity="minor")
-    small = _count_queries(db, lambda: client.get("/entities/one-record-ltd"))
-    large = _count_queries(db, lambda: client.get("/entities/many-records-ltd"))
+    small = len(statements(db, lambda: client.get("/entities/one-record-ltd")))
+    large = len(statements(db, lambda: client.get("/entities/many-records-ltd")))
     assert small == large
     assert "Finding 199" in client.get("/entities/many-records-ltd").get_data(as_text=True)

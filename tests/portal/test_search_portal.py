@@ -9,7 +9,7 @@ from portal import create_app
 from portal.models import Entity
 from portal.services.access import Actor
 from portal.services.records import record_by_ref, withdraw_record
-from tests.factories import make_agency, make_entity, make_record
+from tests.factories import make_agency, make_entity, make_record, statements
 
 
 def _index_app(app, data_dir):
@@ -175,29 +175,12 @@ def test_stored_scores_are_searchable_facets(client, db):
     assert body["total"] == 1 and body["items"][0]["band"] == band
 
 
-def _queries(db, action) -> int:
-    """How many SQL statements `action` runs on `db`."""
-    from sqlalchemy import event
-
-    seen = []
-
-    def count(*_args):
-        seen.append(1)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        action()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
-    return len(seen)
-
-
 def test_a_search_just_after_another_does_not_ask_the_database_again(client, db):
     """Back-to-back searches on a current index skip the change-log check (no SQL at all)."""
     with db.writing() as session:
         make_entity(session, name="Contoso Pharmaceuticals Ltd")
     assert client.get("/api/v1/entities?q=contoso").get_json()["total"] == 1
-    assert _queries(db, lambda: client.get("/api/v1/entities?q=contoso")) == 0
+    assert statements(db, lambda: client.get("/api/v1/entities?q=contoso")) == []
 
 
 def test_a_change_written_by_another_process_is_found_within_a_second(client, db):
