@@ -1,6 +1,6 @@
 """The OpenAPI document: valid, complete, and true of the API (fuzzed with schemathesis).
 
-Against a running server, CI can run the same conformance checks with the CLI:
+`.ci/run` runs the same conformance checks against a live gunicorn with the CLI:
 `schemathesis run http://127.0.0.1:5000/api/v1/openapi.json --include-method GET
  --checks not_a_server_error,status_code_conformance,content_type_conformance,
 response_headers_conformance,response_schema_conformance --max-examples 25`
