@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -105,11 +104,11 @@ class Measuring:
             results[backend] = self.measure(f"pages-{backend}", command, out)
         return results
 
-    def pdf(self) -> dict[str, Any]:
-        """bench_pdf.py (it prints its figures; they are read from its output)."""
+    def pdf(self) -> Any:
+        """bench_pdf.py: a cold report against weasyprint alone, and a cached one."""
+        out = self.out_dir("pdf") / "pdf.json"
         command = [PYTHON, str(BENCH / "bench_pdf.py"), "--runs", str(self.args.pdf_runs)]
-        figures = self.step("pdf", command, "pdf")
-        return {**parse_pdf(figures.pop("output")), "step_s": figures["seconds"]}
+        return self.measure("pdf", command + ["--json", str(out)], out)
 
     def exports(self) -> Any:
         """bench_exports.py against the register (it writes to benchmarks/results itself)."""
@@ -185,18 +184,3 @@ def keep_file(path: Path) -> Iterator[None]:
             path.unlink(missing_ok=True)
         else:
             path.write_bytes(before)
-
-
-def parse_pdf(output: str) -> dict[str, Any]:
-    """The figures bench_pdf.py prints: medians in ms, the cold/alone ratio, the child's peak."""
-    patterns = {
-        "weasyprint_alone_ms": r"weasyprint alone:\s+median (\d+) ms",
-        "cold_ms": r"cold \(full path\):\s+median (\d+) ms",
-        "cold_cpu_ms": r"cold \(full path\):.*CPU median (\d+) ms",
-        "render_child_peak_mb": r"render child peak RSS (\d+) MB",
-        "cold_over_alone_wall": r"cold / alone wall: ([\d.]+) \(median\)",
-        "cold_over_alone_cpu": r"cold / alone CPU: ([\d.]+) \(median\)",
-        "cached_ms": r"cached:\s+median (\d+) ms",
-    }
-    found = {key: re.search(pattern, output) for key, pattern in patterns.items()}
-    return {key: number(match.group(1)) if match else None for key, match in found.items()}

@@ -14,6 +14,7 @@ that load from other processes falls on both sides alike.
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
 import sys
@@ -149,8 +150,8 @@ def _ms(values: list[float]) -> str:
     return f"median {statistics.median(values) * 1000:.0f} ms, best {min(values) * 1000:.0f} ms"
 
 
-def report(cold, alone, spy, peaks, cached) -> None:  # type: ignore[no-untyped-def]
-    """Print the figures and how they compare with the targets."""
+def report(cold, alone, spy, peaks, cached) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Print the figures and how they compare with the targets; return them (ms, MB, ratios)."""
     import io
 
     from pypdf import PdfReader
@@ -172,12 +173,32 @@ def report(cold, alone, spy, peaks, cached) -> None:  # type: ignore[no-untyped-
     print(f"cached:            {_ms(cached)}; target < 20 ms")
     print(f"  memory: web process Python peak {peaks[1]} KiB, no render child")
 
+    def median_ms(values: list[float]) -> int:
+        return round(statistics.median(values) * 1000)
+
+    return {
+        "weasyprint_alone_ms": median_ms([w for w, _ in alone]),
+        "cold_ms": median_ms([w for w, _ in cold]),
+        "cold_cpu_ms": median_ms([c for _, c in cold]),
+        "render_child_peak_mb": round(child.peak_rss_kb / 1024),
+        "cold_over_alone_wall": round(
+            statistics.median(c[0] for c in cold) / statistics.median(a[0] for a in alone), 2
+        ),
+        "cold_over_alone_cpu": round(
+            statistics.median(c[1] for c in cold) / statistics.median(a[1] for a in alone), 2
+        ),
+        "cached_ms": median_ms(cached),
+        "pages": pages,
+    }
+
 
 def main() -> None:
     """Run the benchmark and print medians (and best runs) for each path."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
-    runs = parser.parse_args().runs
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    runs = args.runs
     tmp = Path(tempfile.mkdtemp(prefix="bench-pdf-"))
     try:
         app, slug = build(tmp)
@@ -198,7 +219,9 @@ def main() -> None:
             cold.append((time.perf_counter() - started, cpu))
         shutil.rmtree(tmp / "reports", ignore_errors=True)
         peaks = (python_peak_kb(client, url), python_peak_kb(client, url))
-        report(cold, alone, spy, peaks, cached_runs(client, url))
+        figures = report(cold, alone, spy, peaks, cached_runs(client, url))
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2) + "\n")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
