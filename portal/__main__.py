@@ -2,4 +2,5 @@
 
 from portal.cli import main
 
-main()
+if __name__ == "__main__":  # a spawned worker process (search rebuild) imports this module too
+    main()
