@@ -279,6 +279,51 @@ def test_a_long_rebuild_runs_in_the_background_while_pages_answer(app, db, tmp_p
         _close(node)
 
 
+def test_a_background_rebuild_with_worker_processes_finds_everything(
+    app, db, tmp_path, monkeypatch
+):
+    """A lost whoosh index rebuilt in a request's background thread by spawned workers.
+
+    Large registers (50,000+ documents) are indexed by worker processes; here two
+    workers are asked for, so a small register takes the same path from the web app.
+    """
+    import portal.search_index as search_index
+    import search.whoosh_backend as whoosh_backend
+
+    with db.writing() as session:
+        agency = make_agency(session)
+        for name in ("Fourth Coffee Ltd", "Tailspin Toys Ltd", "Wingtip Toys Ltd"):
+            entity = make_entity(session, name=name)
+            make_record(session, agency, entity, title=f"Allergens unlabelled at {name}")
+    monkeypatch.setattr(search_index, "REBUILD_GAP", 0)
+    monkeypatch.setattr(whoosh_backend, "rebuild_workers", lambda _expected: 2)
+    workers_used = []
+    real_fill = whoosh_backend._fill_in_workers
+
+    def counted(ix, fields, expected, workers):
+        workers_used.append(workers)
+        return real_fill(ix, fields, expected, workers)
+
+    monkeypatch.setattr(whoosh_backend, "_fill_in_workers", counted)
+    node = _node(app, tmp_path / "node", SEARCH_BACKEND="whoosh")
+    try:
+        client = node.test_client()
+        assert client.get("/search?q=toys").status_code == 200
+        index = node.extensions["portal.search"]
+        if index._rebuilding is not None:
+            index._rebuilding.join(120)
+        monkeypatch.setattr(search_index, "REBUILD_GAP", 50_000)
+        assert workers_used == [2]
+        found = client.get("/api/v1/entities?q=toys").get_json()
+        assert sorted(item["name"] for item in found["items"]) == [
+            "Tailspin Toys Ltd",
+            "Wingtip Toys Ltd",
+        ]
+        assert "Fourth Coffee" in _text(client.get("/search?type=record&q=allergens"))
+    finally:
+        _close(node)
+
+
 def test_a_bulk_import_is_indexed_in_the_background_while_searches_answer(
     app, db, tmp_path, monkeypatch
 ):
