@@ -14,6 +14,7 @@ import os
 import re
 import secrets
 import shutil
+import threading
 import time
 import unicodedata
 from collections import Counter
@@ -357,6 +358,34 @@ def file_lock(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class SingleWriter:
+    """Be the only writer of an index: a thread lock and, on disk, `.write.lock`.
+
+    Re-entrant: `with writing():` inside another takes neither lock again. Take it
+    before an engine's reading lock, never after.
+    """
+
+    def __init__(self, root: Path | None) -> None:
+        """Guard the index whose generations live in `root` (None: in memory)."""
+        self._root = root
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        """Hold the write locks for the block."""
+        with self._lock:
+            self._depth += 1
+            try:
+                if self._root is not None and self._depth == 1:
+                    with file_lock(self._root / ".write.lock"):
+                        yield
+                else:
+                    yield
+            finally:
+                self._depth -= 1
 
 
 class Generations:

@@ -37,7 +37,7 @@ import struct
 import threading
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -816,8 +816,8 @@ class TantivyBackend:
         self.directory = Path(directory) if directory is not None else None
         self._gens = an.Generations(self.directory) if self.directory is not None else None
         self._lock = threading.RLock()  # guards the reading state below
-        self._write_lock = threading.RLock()  # taken before `_lock`, never after it
-        self._write_depth = 0
+        # Taken before `_lock`, never after it.
+        self._writing = an.SingleWriter(self._gens.root if self._gens is not None else None)
         self._ram = _new_index(None) if self._gens is None else None
         # In memory one writer is kept (a commit costs a fifth); on disk each write makes
         # its own, so that other processes can take tantivy's writer lock in turn.
@@ -826,20 +826,6 @@ class TantivyBackend:
         self._stamps: tuple[Any, Any] = (None, None)  # of CURRENT and of the live meta.json
         self._view: _View | None = None
         self._read(lambda view: None)
-
-    @contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Be the only writer: a thread lock and, on disk, `.write.lock` (re-entrant)."""
-        with self._write_lock:
-            self._write_depth += 1
-            try:
-                if self._gens is not None and self._write_depth == 1:
-                    with an.file_lock(self._gens.root / ".write.lock"):
-                        yield
-                else:
-                    yield
-            finally:
-                self._write_depth -= 1
 
     def _open(self, name: str | None) -> tantivy.Index | None:
         """The index of generation `name`, or None (logged) when it cannot be read."""

@@ -518,15 +518,6 @@ def _highlights(doc_type: DocType, data: dict[str, Any], words: tuple[str, ...])
     return out
 
 
-def _vocabulary(doc_type: DocType, data: dict[str, Any]) -> list[str]:
-    """The words of a hit a "did you mean" may draw on."""
-    if doc_type == "entity":
-        texts = [data["name"], *data.get("aliases", [])]
-    else:
-        texts = [data["title"], data["entity_name"], data.get("summary") or ""]
-    return [t for text in texts for t, _s, _e in name_spans(text)]
-
-
 def _ram_index() -> Any:
     """A new in-memory index. Its name is unique because whoosh writers spill to
     `<tempdir>/<indexname>.tmp` and delete that folder on commit: with the default
@@ -559,8 +550,8 @@ class WhooshBackend:
         self.directory = Path(directory) if directory is not None else None
         self._gens = an.Generations(self.directory) if self.directory is not None else None
         self._lock = threading.RLock()  # guards the reading state below
-        self._write_lock = threading.RLock()  # taken before `_lock`, never after it
-        self._write_depth = 0
+        # Taken before `_lock`, never after it.
+        self._writing = an.SingleWriter(self._gens.root if self._gens is not None else None)
         self._segments = _SegmentCache()
         self._ram = _ram_index() if self._gens is None else None
         self._gen: str | None = None
@@ -569,20 +560,6 @@ class WhooshBackend:
         self._read(lambda view: None)
 
     # -- locks and generations -------------------------------------------------------------
-
-    @contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Be the only writer: a thread lock and, on disk, `.write.lock` (re-entrant)."""
-        with self._write_lock:
-            self._write_depth += 1
-            try:
-                if self._gens is not None and self._write_depth == 1:
-                    with an.file_lock(self._gens.root / ".write.lock"):
-                        yield
-                else:
-                    yield
-            finally:
-                self._write_depth -= 1
 
     def _try_open(self, name: str | None) -> Any:
         """The index of generation `name`, or None (logged) when it cannot be read."""
@@ -1073,7 +1050,7 @@ def _search(view: _View, q: SearchQuery, p: an.ParsedQuery, page: int, size: int
     suggestion = None
     if fuzzy and ranked:
         best = view.searcher.stored_fields(ranked[0][0])["data"]
-        suggestion = an.corrected(p.terms, _vocabulary(q.doc_type, best))
+        suggestion = an.corrected(p.terms, an.vocabulary(q.doc_type, best))
     words = p.words()
     marked = tuple(suggestion.split()) + words[len(p.terms) :] if suggestion else words
     hits = []
