@@ -152,3 +152,31 @@ def _stop_group(pid: int) -> tuple[int, Any]:
     if not done:
         _done, status, usage = os.wait4(pid, 0)
     return status, usage
+
+
+def stop_server(proc: subprocess.Popen[Any]) -> None:
+    """SIGTERM a server started in its own session (its process group), SIGKILL after 30 s."""
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def read_only_engine(url: str) -> Any:
+    """An engine that cannot write: SQLite opened with mode=ro, PostgreSQL as given."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    from portal.db import normalise_url
+
+    url = normalise_url(url)
+    if not url.startswith("sqlite"):
+        return create_engine(url)
+    path = make_url(url).database
+    return create_engine(
+        "sqlite://",
+        creator=lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False),
+    )

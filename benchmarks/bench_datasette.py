@@ -22,7 +22,6 @@ import json
 import os
 import random
 import secrets
-import signal
 import socket
 import sqlite3
 import statistics
@@ -37,6 +36,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from _common import stop_server
 
 VENV_BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
@@ -153,12 +154,7 @@ def serving(
                 time.sleep(0.2)
         yield port
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_server(proc)
 
 
 def paths(text: str) -> dict[str, str]:

@@ -16,7 +16,6 @@ import argparse
 import json
 import multiprocessing
 import resource
-import sqlite3
 import sys
 import time
 from collections.abc import Iterator
@@ -26,28 +25,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Engine, create_engine  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from _common import read_only_engine  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from portal.db import normalise_url  # noqa: E402
 from portal.services import exports  # noqa: E402
 from portal.services.ftm import ftm_chunks  # noqa: E402
 
 EXPORTS = ("entities.csv", "records.csv", "entities.ftm.json", "records.jsonl")
 BASE_URL = "https://register.example.org/"
-
-
-def read_only_engine(url: str) -> Engine:
-    """An engine that cannot write: SQLite opened with mode=ro, others as given."""
-    url = normalise_url(url)
-    if not url.startswith("sqlite"):
-        return create_engine(url)
-    path = make_url(url).database
-    return create_engine(
-        "sqlite://",
-        creator=lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False),
-    )
 
 
 def chunks_for(name: str, session: Session) -> Iterator[bytes]:

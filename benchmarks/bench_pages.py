@@ -28,8 +28,6 @@ import os
 import random
 import re
 import secrets
-import signal
-import sqlite3
 import statistics
 import string
 import subprocess
@@ -48,9 +46,15 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _common import RESULTS, against, load_average, percentile  # noqa: E402
-from sqlalchemy import create_engine, func  # noqa: E402
-from sqlalchemy.engine import Engine, make_url  # noqa: E402
+from _common import (  # noqa: E402
+    RESULTS,
+    against,
+    load_average,
+    percentile,
+    read_only_engine,
+    stop_server,
+)
+from sqlalchemy import func  # noqa: E402
 
 from portal.db import normalise_url  # noqa: E402
 
@@ -77,18 +81,6 @@ class Sample:
     jurisdiction: str
 
 
-def read_engine(database_url: str) -> Engine:
-    """An engine for sampling: SQLite opened read-only, PostgreSQL as given."""
-    url = normalise_url(database_url)
-    if not url.startswith("sqlite"):
-        return create_engine(url)
-    path = make_url(url).database
-    return create_engine(
-        "sqlite://",
-        creator=lambda: sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False),
-    )
-
-
 def sample_entities(database_url: str, count: int, seed: int = 7) -> tuple[int, list[Sample]]:
     """How many entities the register holds, and up to `count` random ones with a public page.
 
@@ -100,7 +92,7 @@ def sample_entities(database_url: str, count: int, seed: int = 7) -> tuple[int, 
     from portal.models import Entity
     from portal.services.public import records_in_view
 
-    engine = read_engine(database_url)
+    engine = read_only_engine(database_url)
     try:
         with Session(engine) as session:
             total, high = session.exec(select(func.count(), func.max(Entity.id))).one()
@@ -307,13 +299,7 @@ def serving(args: argparse.Namespace, log: Path) -> Iterator[int]:
             time.sleep(0.5)
         yield args.port
     finally:
-        with suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_server(server)
 
 
 def warm_up(port: int, pages: dict[str, list[tuple[str, str]]], workers: int) -> float:

@@ -30,7 +30,6 @@ import os
 import random
 import re
 import secrets
-import signal
 import statistics
 import subprocess
 import sys
@@ -48,6 +47,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _common import stop_server  # noqa: E402
 from _pg import run, throwaway_postgres  # noqa: E402
 
 PORTAL = [sys.executable, "-m", "portal"]
@@ -174,13 +174,7 @@ def serving(env: dict[str, str], port: int, workers: int, log: Path) -> Any:
                 get(port, "/search?q=acme", timeout=120)
             yield proc
         finally:
-            with suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            stop_server(proc)
 
 
 def get(port: int, path: str, timeout: float = 60) -> tuple[int, bytes]:
