@@ -10,7 +10,7 @@ from portal.errors import Conflict, ValidationFailed
 from portal.models import Agency, Entity, EntityAlias, Record, utcnow
 from portal.services.access import Actor, may_manage_register, require
 from portal.services.audit import append_event
-from portal.services.records import snapshot
+from portal.services.records import log_record_event
 from portal.services.scores import refresh_score
 from search.names import name_key
 
@@ -73,14 +73,7 @@ def merge_entities(session: Session, actor: Actor, source: Entity, target: Entit
     for record in session.exec(select(Record).where(Record.entity_id == source.id)).all():
         record.entity_id = target.id or 0
         session.add(record)
-        append_event(
-            session,
-            actor,
-            "record.moved",
-            ("record", record.ref),
-            {"record": snapshot(record), "from_entity": source.slug},
-            target.id,
-        )
+        log_record_event(session, actor, "record.moved", record, {"from_entity": source.slug})
     source.merged_into_id = target.id
     source.updated_at = utcnow()
     session.add(source)

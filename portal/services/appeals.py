@@ -12,9 +12,13 @@ import scoring
 from portal.errors import Conflict, PermissionDenied, ValidationFailed
 from portal.models import Agency, Appeal, AppealStatus, Entity, Record, RecordStatus, Role, utcnow
 from portal.services.access import Actor, may_act_for_agency, require
-from portal.services.audit import append_event
 from portal.services.notifications import agency_users, notify, representatives
-from portal.services.records import CORRECTABLE, _keep_revision, public_reason, snapshot
+from portal.services.records import (
+    CORRECTABLE,
+    _keep_revision,
+    log_record_event,
+    public_reason,
+)
 from portal.services.scores import refresh_score
 
 OUTCOMES = ("dismissed", "granted", "amended")
@@ -25,12 +29,6 @@ def _rulebook(session: Session, record: Record) -> scoring.Rulebook:
     entity = session.get(Entity, record.entity_id)
     code = entity.jurisdiction_code if entity else "default"
     return scoring.default_rulebooks().select(code, utcnow().date())
-
-
-def _log(session: Session, actor: Actor, action: str, record: Record, extra: dict) -> None:
-    """An appeal event on the record's history, with the record's state after it."""
-    payload = {"record": snapshot(record), **extra}
-    append_event(session, actor, action, ("record", record.ref), payload, record.entity_id)
 
 
 def file_appeal(session: Session, actor: Actor, record: Record, grounds: str) -> Appeal:
@@ -58,7 +56,7 @@ def file_appeal(session: Session, actor: Actor, record: Record, grounds: str) ->
     record.updated_at = utcnow()
     session.add(record)
     session.flush()
-    _log(session, actor, "appeal.filed", record, {"grounds": appeal.grounds})
+    log_record_event(session, actor, "appeal.filed", record, {"grounds": appeal.grounds})
     refresh_score(session, record.entity_id)
     notify(
         session,
@@ -103,7 +101,7 @@ def decide_appeal(
     appeal.decision_reason = reason.strip()
     session.add_all([record, appeal])
     session.flush()
-    _log(session, actor, "appeal.decided", record, extra)
+    log_record_event(session, actor, "appeal.decided", record, extra)
     refresh_score(session, record.entity_id)
     notify(
         session,

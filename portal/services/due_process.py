@@ -24,7 +24,7 @@ from portal.services.accounts import check_password, user_by_email
 from portal.services.audit import append_event
 from portal.services.entities import entity_by_slug, update_entity
 from portal.services.notifications import admins, agency_users, notify, representatives
-from portal.services.records import snapshot
+from portal.services.records import log_record_event
 
 CORRECTABLE_DETAILS = ("name", "registration_id", "parent")
 
@@ -114,14 +114,7 @@ def publish_response(session: Session, actor: Actor, record: Record, body: str) 
     )
     session.add(response)
     session.flush()
-    append_event(
-        session,
-        actor,
-        "response.published",
-        ("record", record.ref),
-        {"record": snapshot(record), "response": response.body},
-        record.entity_id,
-    )
+    log_record_event(session, actor, "response.published", record, {"response": response.body})
     notify(
         session,
         agency_users(session, record.agency_id),
@@ -144,14 +137,7 @@ def hide_response(session: Session, actor: Actor, response: Response, reason: st
     response.hidden_reason = _required(reason, "reason", 2000)
     response.hidden_at, response.hidden_by_id = utcnow(), actor.user_id
     session.add(response)
-    append_event(
-        session,
-        actor,
-        "response.hidden",
-        ("record", record.ref),
-        {"record": snapshot(record), "reason": response.hidden_reason},
-        record.entity_id,
-    )
+    log_record_event(session, actor, "response.hidden", record, {"reason": response.hidden_reason})
     notify(
         session,
         representatives(session, record.entity_id),

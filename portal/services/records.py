@@ -154,7 +154,7 @@ def snapshot(record: Record) -> dict[str, Any]:
     }
 
 
-def _log(
+def log_record_event(
     session: Session, actor: Actor, action: str, record: Record, extra: Mapping[str, Any] = {}
 ) -> None:
     """Append a record event carrying the record's state after the change."""
@@ -178,7 +178,7 @@ def create_record(
     )
     session.add(record)
     session.flush()
-    _log(session, actor, "record.created", record)
+    log_record_event(session, actor, "record.created", record)
     return record
 
 
@@ -231,7 +231,7 @@ def submit_record(session: Session, actor: Actor, record: Record) -> Record:
     record.status = RecordStatus.SUBMITTED
     record.updated_at = utcnow()
     session.add(record)
-    _log(session, actor, "record.submitted", record)
+    log_record_event(session, actor, "record.submitted", record)
     return record
 
 
@@ -245,7 +245,7 @@ def approve_record(session: Session, actor: Actor, record: Record) -> Record:
     record.status = RecordStatus.APPROVED
     record.updated_at = utcnow()
     session.add(record)
-    _log(session, actor, "record.approved", record)
+    log_record_event(session, actor, "record.approved", record)
     return record
 
 
@@ -277,7 +277,7 @@ def publish_record(session: Session, actor: Actor, record: Record, rescore: bool
     session.add(record)
     session.flush()
     _keep_revision(session, actor, record, None)
-    _log(session, actor, "record.published", record)
+    log_record_event(session, actor, "record.published", record)
     if rescore:
         refresh_score(session, record.entity_id)
     return record
@@ -308,7 +308,9 @@ def correct_record(
     session.add(record)
     session.flush()
     _keep_revision(session, actor, record, reason.strip())
-    _log(session, actor, "record.corrected", record, {"changes": diff, "reason": reason.strip()})
+    log_record_event(
+        session, actor, "record.corrected", record, {"changes": diff, "reason": reason.strip()}
+    )
     refresh_score(session, record.entity_id)
     return record
 
@@ -323,7 +325,7 @@ def withdraw_record(session: Session, actor: Actor, record: Record, reason: str)
     record.status_reason = reason.strip()
     record.updated_at = utcnow()
     session.add(record)
-    _log(session, actor, "record.withdrawn", record, {"reason": reason.strip()})
+    log_record_event(session, actor, "record.withdrawn", record, {"reason": reason.strip()})
     refresh_score(session, record.entity_id)
     return record
 
@@ -341,6 +343,6 @@ def remediate_record(session: Session, actor: Actor, record: Record, on: date) -
     record.remediated_on = on
     record.updated_at = utcnow()
     session.add(record)
-    _log(session, actor, "record.remediated", record)
+    log_record_event(session, actor, "record.remediated", record)
     refresh_score(session, record.entity_id)
     return record
