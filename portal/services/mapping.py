@@ -20,25 +20,14 @@ from slugify import slugify
 from portal.models import EntityKind, Nature, Severity
 from portal.services import fields
 from portal.services.import_specs import MappingError, TomlReader, ValueSpec
+from portal.services.records import RECORD_COLUMNS
 from search.names import name_key
 
 __all__ = ["ColumnMapping", "MappingError", "ValueSpec", "find_mapping", "load_mapping"]
 
 MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
-RECORD_FIELDS = (
-    "category",
-    "severity",
-    "title",
-    "decided_on",
-    "nature",
-    "summary",
-    "statute",
-    "occurred_on",
-    "penalty_amount",
-    "penalty_currency",
-    "source_url",
-    "source_id",
-)
+# A mapping names the record's own columns; the entity comes from the mapping's entity part.
+RECORD_FIELDS = tuple(c for c in RECORD_COLUMNS if not c.startswith("entity_"))
 REQUIRED_RECORD_FIELDS = ("category", "severity", "title", "decided_on")
 ENTITY_FIELDS = (
     "name",
