@@ -22,7 +22,29 @@ from portal.db import Database, make_engine, normalise_url
 
 PG_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = PG_URL.startswith(("postgres", "postgresql"))
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
+def _shared_data() -> Path:
+    """The real data sets: ../shared/data beside this checkout, or beside the checkout it
+    was cloned from (CI clones into a scratch folder), or PORTAL_SHARED_DATA."""
+    import subprocess
+
+    if os.environ.get("PORTAL_SHARED_DATA"):
+        return Path(os.environ["PORTAL_SHARED_DATA"])
+    root = Path(__file__).resolve().parent.parent
+    candidates = [root.parent / "shared" / "data"]
+    origin = subprocess.run(  # noqa: S603
+        ["git", "-C", str(root), "config", "--get", "remote.origin.url"],  # noqa: S607
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if origin and "://" not in origin and ":" not in origin.split("/")[0]:
+        candidates.append(Path(origin).resolve().parent / "shared" / "data")
+    return next((path for path in candidates if path.is_dir()), candidates[0])
+
+
+SHARED = _shared_data()
 
 sqlite_only = pytest.mark.skipif(
     ON_POSTGRES, reason="checks SQLite itself; runs in the SQLite lane"

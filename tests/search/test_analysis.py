@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 
@@ -19,8 +18,9 @@ from search.analysis import (
 )
 from search.base import MAX_TERMS, QueryRefused
 from search.names import fold, name_key, name_spans, name_tokens
+from tests.conftest import SHARED
 
-FINES = Path(__file__).resolve().parents[3] / "shared" / "data" / "gdpr-fines" / "gdpr_fines.csv"
+FINES = SHARED / "gdpr-fines" / "gdpr_fines.csv"
 
 
 def test_fold_keeps_its_behaviour():

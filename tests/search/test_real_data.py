@@ -6,15 +6,15 @@ import csv
 import re
 from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from search.base import EntityDoc, RecordDoc, SearchQuery
 from search.names import name_key
+from tests.conftest import SHARED
 from tests.search.factories import ENGINES, index
 
-FINES = Path(__file__).resolve().parents[3] / "shared" / "data" / "gdpr-fines" / "gdpr_fines.csv"
+FINES = SHARED / "gdpr-fines" / "gdpr_fines.csv"
 PLACEHOLDER = re.compile(r"^(unknown|private (individual|person))\b", re.IGNORECASE)
 
 pytestmark = pytest.mark.skipif(not FINES.exists(), reason=f"real data set missing: {FINES}")
