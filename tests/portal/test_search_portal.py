@@ -188,6 +188,27 @@ def test_a_search_just_after_another_does_not_ask_the_database_again(client, db,
     assert statements(db, lambda: client.get("/api/v1/entities?q=contoso")) == []
 
 
+def test_the_search_page_names_agencies_without_asking_the_database_each_time(
+    client, db, monkeypatch
+):
+    """Agency facets show names; once read, a repeat search page runs no SQL at all."""
+    monkeypatch.setattr("portal.search_index.HEAD_CHECK_S", 60.0)
+    with db.writing() as session:
+        agency = make_agency(session)
+        entity = make_entity(session)
+        make_record(session, agency, entity, title="Unlawful direct marketing calls")
+    page = "/search?type=record&q=marketing"
+    assert "Information Commissioner&#39;s Office" in client.get(page).get_data(as_text=True)
+    assert statements(db, lambda: client.get(page)) == []
+    with db.writing() as session:  # an agency added later is named too, not shown by its slug
+        other = make_agency(session, "fca", name="Financial Conduct Authority")
+        make_record(
+            session, other, entity, title="Misleading marketing of loans", category="transparency"
+        )
+    html = client.get(page).get_data(as_text=True)
+    assert "Financial Conduct Authority" in html and ">fca<" not in html.replace(" ", "")
+
+
 def test_once_the_window_is_over_a_search_asks_the_database_again(client, db, monkeypatch):
     monkeypatch.setattr("portal.search_index.HEAD_CHECK_S", 0.0)
     with db.writing() as session:
