@@ -14,6 +14,7 @@ from search.analysis import (
     jurisdiction_path,
     parse_query,
     rank,
+    tiered,
     transpositions,
 )
 from search.base import MAX_TERMS, QueryRefused
@@ -139,3 +140,31 @@ def test_rank_orders_by_tier_then_shorter_name():
 def test_transpositions_swap_neighbours_after_the_first_letter():
     assert transpositions("acme") == ["amce", "acem"]
     assert transpositions("aab") == ["aba"]
+
+
+def test_tiered_orders_by_counts_per_tier_then_the_given_order():
+    # tier 1: two words in the title; tier 2: the entity's name. Within a group: highest first.
+    title_word_1, title_word_2, name = {1, 2, 3}, {2, 3, 4}, {1, 4, 5}
+    tiers = [[title_word_1, title_word_2], [name]]
+
+    def first(docs, n):
+        return sorted(docs, reverse=True)[:n]
+
+    ranked = tiered({1, 2, 3, 4, 5, 6}, tiers, 10, first)
+    # Both title words: 3, 2. One, each with the name: 4, 1 in first()'s order. None: 5
+    # (with the name) before 6.
+    assert [d for d, _s in ranked] == [3, 2, 4, 1, 5, 6]
+    assert [s for _d, s in ranked] == [20.0, 20.0, 11.0, 11.0, 1.0, 0.0]
+    assert tiered({1, 2, 3, 4, 5, 6}, tiers, 2, first) == ranked[:2]
+
+
+def test_tiered_orders_only_the_groups_a_page_reaches():
+    calls = []
+
+    def first(docs, n):
+        calls.append(set(docs))
+        return sorted(docs)[:n]
+
+    ranked = tiered(set(range(100)), [[{7}]], 1, first)
+    assert ranked == [(7, 1.0)] and calls == [{7}]
+    assert tiered(set(), [[{7}]], 5, first) == [] and tiered({1}, [[{7}]], 0, first) == []

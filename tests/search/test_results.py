@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from search.base import ENTITY_FACETS, RECORD_FACETS, QueryRefused, SearchQuery
+from search.base import ENTITY_FACETS, RECORD_FACETS, ChangeBatch, QueryRefused, SearchQuery
 from tests.search.factories import entity, index, record
 
 
@@ -219,3 +219,44 @@ def test_each_record_filter(backend, facet, value, expected):
     )
     results = backend.query(SearchQuery(doc_type="record", filters={facet: [value]}))
     assert sorted(h.key for h in results.hits) == expected
+
+
+def _counted(docs, field):
+    """The facet counts a user expects: values over the given documents, most first."""
+    from collections import Counter
+
+    counts = Counter(getattr(d, field) for d in docs)
+    return tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+@pytest.mark.parametrize("text", ["", "fine", "cookie"])  # all, most, few of the records
+def test_facets_count_what_matches_whether_most_or_few_match(backend, text):
+    agencies, severities = ("ico", "ofwat", "ofcom"), ("minor", "moderate", "severe")
+    docs = [
+        record(
+            f"R-{n}",
+            "Cookie banner" if n % 5 == 0 else "Fine for late returns",
+            agency=agencies[n % 3],
+            severity=severities[n % 2 + (n % 7 == 0)],
+            nature="violation",
+        )
+        for n in range(30)
+    ]
+    index(backend, *docs)
+    wanted = [d for d in docs if text.lower() in d.title.lower()]
+    for filters in ({}, {"agency": ["ico"]}):
+        shown = [d for d in wanted if not filters or d.agency in filters["agency"]]
+        query = SearchQuery(text=text, doc_type="record", filters=filters)
+        facets = backend.query(query).facets
+        assert facets["agency"] == _counted(shown, "agency"), filters
+        assert facets["severity"] == _counted(shown, "severity"), filters
+    # A removed and an added record change the counts at once.
+    added = record("R-99", "Fine and cookie", agency="ofcom")
+    backend.apply(
+        ChangeBatch(seq=2, upserts=(added,), removals=(("record", "R-0"), ("record", "R-1")))
+    )
+    after = [d for d in docs if d.key not in {"R-0", "R-1"}]
+    after.append(added)
+    shown = [d for d in after if text.lower() in d.title.lower()]
+    facets = backend.query(SearchQuery(text=text, doc_type="record")).facets
+    assert facets["agency"] == _counted(shown, "agency")
