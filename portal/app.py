@@ -221,7 +221,8 @@ def _cache_headers(response: Any) -> Any:
         response.headers["Cache-Control"] = "no-store"
     elif "Cache-Control" not in response.headers:
         response.headers["Cache-Control"] = "public, max-age=60"
-    response.headers.add("Vary", "Cookie")
+    # A page and its htmx partial share one URL: a cache must not give one for the other.
+    response.vary.update(("Cookie", "HX-Request"))
     return response
 
 

@@ -98,6 +98,10 @@ def index() -> ResponseReturnValue:
         facet_titles=FACET_TITLES,
         jurisdiction_name=jurisdiction_name,
         page_url=lambda page: url_for("search.index", **{**args, "page": [page]}),
+        # The corrected words with every other choice kept (filters, sort, type), page 1.
+        suggestion_url=lambda text: url_for(
+            "search.index", **{**{k: v for k, v in args.items() if k != "page"}, "q": [text]}
+        ),
     )
 
 

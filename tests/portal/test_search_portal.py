@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlmodel import select
 
@@ -115,7 +117,10 @@ def test_any_input_gets_results_or_a_clear_message(client, db, text):
     assert page.status_code in (200, 400)
     html = page.get_data(as_text=True)
     assert "Traceback" not in html
-    assert ("result" in html) or ("notice-error" in html)
+    if page.status_code == 200:
+        assert re.search(r'class="results-summary"[^>]*>\s*[\d,]+ results?', html)
+    else:
+        assert "notice-error" in html
     api = client.get("/api/v1/entities", query_string={"q": text})
     assert api.status_code in (200, 400)
     if api.status_code == 400:
@@ -240,3 +245,44 @@ def test_a_change_written_by_another_process_is_found_once_the_window_is_over(
     index = client.application.extensions["portal.search"]
     index._current_until = 0.0  # the window of the last check is over
     assert "Tachograph" in client.get("/search?type=record&q=tachograph").get_data(as_text=True)
+
+
+def test_a_page_and_its_htmx_partial_are_cached_apart(client, db):
+    """They share a URL: without Vary: HX-Request, Back would show the bare partial."""
+    with db.writing() as session:
+        make_entity(session, name="Acme Widgets Ltd")
+    page = client.get("/search?q=acme")
+    partial = client.get("/search?q=acme", headers={"HX-Request": "true"})
+    assert "<html" in page.get_data(as_text=True) and "<html" not in partial.get_data(as_text=True)
+    for response in (page, partial):
+        assert {"Cookie", "HX-Request"} <= set(response.vary)
+
+
+def test_every_facet_value_can_be_chosen_and_a_chosen_one_stays_in_view(client, db):
+    with db.writing() as session:
+        for n in range(15):
+            make_entity(session, name=f"Acme Branch {n:02d}", sector=f"sector_{n:02d}")
+    html = client.get("/search?q=acme").get_data(as_text=True)
+    offered = re.findall(r'name="sector" value="(sector_\d+)"', html)
+    assert sorted(offered) == [f"sector_{n:02d}" for n in range(15)]
+    assert "3 more</summary>" in html and '<details class="facet-more">' in html
+    # A value chosen from the hidden part is checked and its part opened, so it can be unticked.
+    last = sorted(offered)[-1]
+    html = client.get(f"/search?q=acme&sector={last}").get_data(as_text=True)
+    assert f'value="{last}" checked' in html
+
+
+def test_did_you_mean_keeps_the_filters_and_the_sort(client, db):
+    with db.writing() as session:
+        make_entity(session, name="Contoso Pharmaceuticals Ltd", sector="health")
+        make_entity(session, name="Contoso Pharmaceuticals Holdings", sector="finance")
+    html = client.get("/search?q=contozo&sector=health&sort=score&page=1").get_data(as_text=True)
+    link = re.search(r'Did you mean <a href="([^"]+)">contoso</a>', html)
+    assert link, html
+    target = link.group(1).replace("&amp;", "&")
+    assert "q=contoso" in target and "sector=health" in target and "sort=score" in target
+    assert "page=" not in target
+    followed = client.get(target).get_data(as_text=True)
+    assert "1 result for" in followed
+    assert "/entities/contoso-pharmaceuticals-ltd" in followed
+    assert 'value="score" selected' in followed
