@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import scoring
 from portal.auth import init_auth
 from portal.config import ROOT, load_config, local_secret_key
 from portal.db import Database
@@ -116,6 +117,11 @@ def _register_blueprints(app: Flask) -> None:
     @app.context_processor
     def register_flags() -> dict[str, bool]:
         return {"demo_register": (Path(app.config["DATA_DIR"]) / "DEMO").exists()}
+
+    @app.template_global()
+    def rulebook_of(score: scoring.Score) -> scoring.Rulebook:
+        """The rulebook version a score was computed under (its flags' thresholds)."""
+        return scoring.default_rulebooks().get(score.rulebook_id, score.rulebook_version)
 
 
 def _wants_json() -> bool:

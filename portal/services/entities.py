@@ -15,6 +15,7 @@ from portal.models import Entity, EntityAlias, EntityKind, Jurisdiction, utcnow
 from portal.services import fields
 from portal.services.access import Actor, may_create_entity, may_manage_register, require
 from portal.services.audit import append_event
+from portal.services.scores import apply_score, compute_score, entity_facts
 from search.names import name_key
 
 ENTITY_COLUMNS = (
@@ -177,6 +178,10 @@ def create_entity(
         term_start=data.term_start,
         term_end=data.term_end,
     )
+    # Scored from the start (the baseline, in band A under the default rulebook), so a new
+    # entity is counted by band on the home page and found by the band facet at once.
+    day = (occurred_at or utcnow()).date()
+    apply_score(entity, compute_score(entity_facts(entity), [], day))
     session.add(entity)
     session.flush()
     for alias in data.aliases:

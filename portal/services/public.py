@@ -22,6 +22,8 @@ class EntityView:
     aliases: list[str]
     parent_slug: str | None
     body_slug: str | None
+    parent_name: str | None = None
+    body_name: str | None = None
 
 
 def entity_view(session: Session, slug: str) -> EntityView:
@@ -41,10 +43,13 @@ def entity_view(session: Session, slug: str) -> EntityView:
         select(EntityAlias.name).where(EntityAlias.entity_id == entity.id).order_by(EntityAlias.id)
     ).all()
     related = {entity.parent_id, entity.body_id} - {None}
-    slugs = dict(
-        session.exec(select(Entity.id, Entity.slug).where(col(Entity.id).in_(related))).all()
-    )
-    return EntityView(entity, list(aliases), slugs.get(entity.parent_id), slugs.get(entity.body_id))
+    rows = session.exec(
+        select(Entity.id, Entity.slug, Entity.name).where(col(Entity.id).in_(related))
+    ).all()
+    found = {id_: (slug, name) for id_, slug, name in rows}
+    parent_slug, parent_name = found.get(entity.parent_id, (None, None))
+    body_slug, body_name = found.get(entity.body_id, (None, None))
+    return EntityView(entity, list(aliases), parent_slug, body_slug, parent_name, body_name)
 
 
 def records_in_view(entity: Entity, today: date | None = None) -> bool:

@@ -59,7 +59,7 @@ def test_entity_without_records_says_no_record_is_not_proof(client, db):
     with db.writing() as session:
         make_entity(session, name="Clean Ltd")
     html = client.get("/entities/clean-ltd").get_data(as_text=True)
-    assert "No record is not proof of compliance" in html
+    assert "No published record about this entity. No record is not proof of compliance." in html
     assert client.get("/entities/nobody").status_code == 404
 
 

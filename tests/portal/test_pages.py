@@ -18,7 +18,30 @@ def test_home_shows_counts_and_the_newest_findings(client, db):
     assert "Finding about Société Générale S.A." in html
     assert "Unpublished draft" not in html
     assert 'href="/entities/societe-generale-s-a"' in html
-    assert "No record is not proof of compliance" in html or "not proof of compliance" in html
+
+
+def test_home_counts_the_register_by_kind_and_by_band(client, db):
+    import re
+
+    from sqlmodel import select
+
+    from portal.models import Entity
+
+    with db.writing() as session:
+        agency = make_agency(session)
+        make_entity(session, name="Clean Ltd")
+        make_entity(session, name="Ministry of Works", kind="government_body")
+        offender = make_entity(session, name="Repeat Offender Ltd")
+        for n in range(4):
+            make_record(session, agency, offender, severity="severe", title=f"Breach {n}")
+    with db.session() as session:
+        bands = [e.band for e in session.exec(select(Entity)) if e.band]
+    html = client.get("/").get_data(as_text=True)
+    card = '<span class="count-card-value">{}</span> <span class="count-card-label">{}</span>'
+    assert card.format(2, "Businesses") in html and card.format(1, "Government bodies") in html
+    rows = re.findall(r'band-(\w)".*?</td><td class="num">([\d,]+)</td>', html)
+    assert sorted(rows) == sorted((b, str(bands.count(b))) for b in set(bands))
+    assert len(set(bands)) == 2  # the offender is in a band of its own
 
 
 def test_home_counts_are_kept_while_nothing_changes_and_follow_a_change(client, db, monkeypatch):
