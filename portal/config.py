@@ -27,6 +27,7 @@ DEFAULTS: dict[str, Any] = {
     "REPORT_UPLOAD_MAX_BYTES": 8 * 1024 * 1024,
     "RATELIMIT_STORAGE": None,
     "API_READ_LIMIT": "300 per minute",
+    "API_WRITE_LIMIT": "120 per minute",
     "EXPORT_LIMIT": "60 per minute",
     "SMTP_HOST": None,
     "SMTP_PORT": 25,

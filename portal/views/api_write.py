@@ -17,6 +17,7 @@ from portal.services.api_writes import (
 from portal.views.serialise import record_json
 
 bp = Blueprint("api_write", __name__, url_prefix="/api/v1")
+WRITE_LIMIT = "120 per minute"
 ACTIONS = ("publish", "withdraw", "remediate", "submit", "approve")
 
 
@@ -51,8 +52,13 @@ def json_body() -> dict[str, object]:
     return body
 
 
+def write_limit() -> str:
+    """The per-address limit on each API write route (PORTAL_API_WRITE_LIMIT)."""
+    return str(current_app.config.get("API_WRITE_LIMIT") or WRITE_LIMIT)
+
+
 @bp.post("/records")
-@limiter.limit("120 per minute")
+@limiter.limit(write_limit)
 def create() -> ResponseReturnValue:
     """Create a draft finding of the token's agency; `"publish": true` publishes it too."""
     record, entity, agency = create_record_from_json(get_db(), g.token_actor, json_body())
@@ -63,7 +69,7 @@ def create() -> ResponseReturnValue:
 
 
 @bp.post("/records/<ref>/<action>")
-@limiter.limit("120 per minute")
+@limiter.limit(write_limit)
 def act(ref: str, action: str) -> ResponseReturnValue:
     """publish, withdraw ({"reason"}), remediate ({"remediated_on"}), submit, approve."""
     if action not in ACTIONS:

@@ -209,3 +209,85 @@ def test_past_the_read_limit_is_a_json_429_with_retry_after(tmp_path: Path, data
     assert 0 < int(answers[-1].headers["Retry-After"]) <= 60
     app.extensions["portal.search"].close()
     app.extensions["portal.db"].dispose()
+
+
+def _limited_app(tmp_path: Path, database_url: str, name: str, **config):
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "t",
+            "DATA_DIR": str(tmp_path / name),
+            "DATABASE_URL": database_url,
+            "SEARCH_INDEX": "memory",
+            "RATELIMIT_ENABLED": True,
+            **config,
+        }
+    )
+
+
+def _close(*apps):
+    for app in apps:
+        app.extensions["portal.search"].close()
+        app.extensions["portal.db"].dispose()
+
+
+def test_past_the_write_limit_is_a_json_429(tmp_path: Path, database_url):
+    app = _limited_app(tmp_path, database_url, "data", API_WRITE_LIMIT="2 per minute")
+    with app.extensions["portal.db"].writing() as session:
+        make_agency(session)
+        user = make_user(session, "reg@ico.example", "regulator", agency="ico")
+        token = create_token(session, OPERATOR, user_by_email(session, user.email))
+    headers = {"Authorization": f"Bearer {token}"}
+    answers = [
+        app.test_client().post("/api/v1/records", json={}, headers=headers) for _ in range(3)
+    ]
+    assert [a.status_code for a in answers[:2]] == [422, 422]  # counted, though refused
+    assert answers[2].status_code == 429
+    assert answers[2].get_json()["error"]["code"] == "too_many_requests"
+    assert int(answers[2].headers["Retry-After"]) > 0
+    _close(app)
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path):
+    """A real Redis server of this test's own, on a free port."""
+    import shutil
+    import socket
+    import subprocess
+    import time
+
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (.ci/run installs it)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(  # noqa: S603 - our own server binary and arguments
+        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_two_processes_share_one_limit_through_redis(tmp_path: Path, database_url, redis_url):
+    """PORTAL_RATELIMIT_STORAGE=redis://…: reads through either instance count together."""
+    first, second = (
+        _limited_app(
+            tmp_path, database_url, name, RATELIMIT_STORAGE=redis_url, API_READ_LIMIT="3 per minute"
+        )
+        for name in ("one", "two")
+    )
+    statuses = [first.test_client().get("/api/v1/methodology").status_code for _ in range(2)]
+    statuses += [second.test_client().get("/api/v1/methodology").status_code for _ in range(2)]
+    assert statuses == [200, 200, 200, 429]
+    _close(first, second)
