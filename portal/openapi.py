@@ -34,6 +34,7 @@ ERRORS = {
     "413": "The request body is too large.",
     "422": "Some fields are invalid; details name each.",
     "429": "Too many requests from this address; see Retry-After.",
+    "503": "The register's database is unavailable for a moment; try again.",
 }
 
 
@@ -250,7 +251,7 @@ def responses(ok: str, schema: Schema, errors: tuple[str, ...], status: str = "2
     if status == "200":
         success["headers"] = {"ETag": {"schema": STR, "description": "Send as If-None-Match."}}
         answers["304"] = {"description": "Not modified since the ETag sent in If-None-Match."}
-    for code in errors:
+    for code in (*errors, "503"):
         answers[code] = {"description": ERRORS[code], "content": _json(ref("Error"))}
     if "429" in errors:
         answers["429"]["headers"] = {"Retry-After": {"schema": INT, "description": "Seconds."}}
@@ -259,12 +260,13 @@ def responses(ok: str, schema: Schema, errors: tuple[str, ...], status: str = "2
 
 def read(summary: str, schema: str, params: list[Schema], errors: tuple[str, ...]) -> Schema:
     """A read operation: no account, rate-limited per address, CORS-enabled."""
-    return {
-        "summary": summary,
-        "tags": ["read"],
-        "parameters": params,
-        "responses": responses(summary, ref(schema), ("400", *errors, "429")),
-    }
+    answers = responses(summary, ref(schema), ("400", *errors, "429"))
+    if SLUG in params:
+        answers["301"] = {
+            "description": "The entity was merged into another; Location is its address.",
+            "headers": {"Location": {"schema": STR, "description": "The same path, new slug."}},
+        }
+    return {"summary": summary, "tags": ["read"], "parameters": params, "responses": answers}
 
 
 def write(summary: str, body: str, params: list[Schema], status: str = "200") -> Schema:

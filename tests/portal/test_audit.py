@@ -160,3 +160,26 @@ def test_a_rolled_back_savepoint_leaves_the_chain_continuous(db):
         report = verify_chain(session)
         actions = session.exec(select(AuditEvent.object_id).order_by(AuditEvent.seq)).all()
     assert report.ok and actions == ["1", "3", "4"]
+
+
+def test_the_open_data_page_gives_the_licence_and_a_head_that_verify_accepts(client, app, db):
+    """A reader copies the head from the page; later `audit verify --against` proves growth."""
+    import re
+
+    _seed(db)
+    html = client.get("/open-data").get_data(as_text=True)
+    assert "Creative Commons Attribution 4.0" in html
+    assert 'href="https://creativecommons.org/licenses/by/4.0/"' in html
+    seq = re.search(r"<dt>Sequence number</dt><dd class=\"mono\">(\d+)</dd>", html)
+    sha = re.search(r"<dt>SHA-256</dt><dd class=\"mono\">([0-9a-f]{64})</dd>", html)
+    assert seq and sha
+    with db.session() as session:
+        report = verify_chain(session)
+    assert (int(seq.group(1)), sha.group(1)) == (report.head_seq, report.head_hash)
+    assert f"portal audit verify --against {sha.group(1)}" in html
+    with db.writing() as session:
+        make_entity(session, name="Later Ltd")
+    env = {"PORTAL_DATA_DIR": app.config["DATA_DIR"], "DATABASE_URL": app.config["DATABASE_URL"]}
+    verified = CliRunner().invoke(cli, ["audit", "verify", "--against", sha.group(1)], env=env)
+    assert verified.exit_code == 0, verified.output
+    assert client.get("/open-data").get_data(as_text=True).count(sha.group(1)) == 0

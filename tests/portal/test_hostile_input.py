@@ -22,7 +22,6 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import stream_encode_multipart
 
 import scoring
-from portal.config import DEFAULTS
 from portal.models import Entity, Record, User
 from portal.services.access import Actor
 from portal.services.accounts import create_token, user_by_email
@@ -129,11 +128,6 @@ def _assert_4xx_json(response, *statuses: int) -> dict:
 
 
 # -- request body and upload size limits ---------------------------------------------------
-
-
-def test_the_body_limit_is_set():
-    """Flask's default is no limit at all (PITFALLS.md); ours is 16 MB."""
-    assert DEFAULTS["MAX_CONTENT_LENGTH"] == 16 * 1024 * 1024
 
 
 def test_an_api_body_over_the_limit_is_a_413_in_json(client, world):

@@ -146,3 +146,24 @@ def test_real_resources_conform_to_the_document(demo):
         response = case.call_and_validate(checks=CHECKS)
         assert response.status_code == 200, (case.path, case.path_parameters)
     assert len(refs) == 4, "the demo should hold records in every public or ended state"
+
+
+def test_every_operation_documents_the_outage_and_entity_reads_the_merge_redirect(client, db):
+    """503 (the database away, tests/portal/test_faults.py) and 301 (a merged entity)."""
+    from portal.services.access import Actor
+    from portal.services.admin import merge_entities
+    from tests.factories import make_entity
+
+    spec = openapi_spec()
+    operations = [(p, m, op) for p, item in spec["paths"].items() for m, op in item.items()]
+    assert operations and all("503" in op["responses"] for _p, _m, op in operations)
+    slugged = {p for p, _m, op in operations if "301" in op["responses"]}
+    assert slugged == {p for p, _m, _op in operations if "{slug}" in p and "/entities/" in p}
+    with db.writing() as session:
+        keep = make_entity(session, name="Acme Widgets Ltd")
+        dup = make_entity(session, name="Acme Widgets Limited")
+        merge_entities(session, Actor.cli(), dup, keep)
+    for path in slugged:
+        moved = client.get(path.replace("{slug}", dup.slug))
+        assert moved.status_code == 301, path
+        assert moved.headers["Location"].endswith(path.replace("{slug}", keep.slug))
