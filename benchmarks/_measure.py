@@ -19,7 +19,6 @@ PYTHON = sys.executable
 BENCH = ROOT / "benchmarks"
 MEASUREMENTS = ("search", "pages", "pdf", "exports", "datasette")
 SQLITE_ONLY = {
-    "search": "compares the engines with SQLite FTS5 on synthetic names; no database involved",
     "pdf": "renders from its own SQLite fixture; the register's database plays no part",
     "datasette": "Datasette serves SQLite FTS5 only",
 }
@@ -62,19 +61,12 @@ class Measuring:
         return folder
 
     def search(self) -> Any:
-        """bench_search.py: both engines beside SQLite FTS5 on synthetic names."""
+        """bench_search.py: the register's indexes beside SQLite FTS5 of its entities."""
         out = self.out_dir("search")
-        command = [
-            PYTHON,
-            str(BENCH / "bench_search.py"),
-            "--entities",
-            str(self.args.entities),
-            "--backend",
-            "both" if len(self.args.backends) == 2 else self.args.backends[0],
-            "--out",
-            str(out),
-        ]
-        return self.measure("search", command, out)
+        command = [PYTHON, str(BENCH / "bench_search.py"), "--database-url", self.database_url]
+        for backend in self.args.backends:
+            command += ["--index", f"{backend}={self.workdir / backend / 'index'}"]
+        return self.measure("search", command + ["--out", str(out)], out)
 
     def pages(self) -> dict[str, Any]:
         """bench_pages.py once per engine, over the indexes built above."""

@@ -8,6 +8,15 @@ the engines and FTS5 side by side; the figures are also written to
 benchmarks/results/search-<engines>-<entities>-<date>.json. Targets at 100,000
 entities: p95 < 30 ms for name and prefix queries, < 60 ms filtered faceted,
 full rebuild < 3 minutes (tantivy: every query type < 1 ms p95).
+
+    .venv/bin/python benchmarks/bench_search.py --database-url sqlite:///DIR/portal.sqlite3 \
+        --index whoosh=DIR/whoosh/index --index tantivy=DIR/tantivy/index
+
+On a register instead (`make bench` does this on the demo): the queries are drawn
+from its entities, each engine answers from the register's whole index as
+`portal search reindex` built it (entities and records; nothing is written to it),
+and FTS5 is built from the same entities. The build figures are then the
+reindex step's.
 """
 
 from __future__ import annotations
@@ -137,6 +146,35 @@ def workloads(docs: list[EntityDoc]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def register_entities(url: str) -> list[EntityDoc]:
+    """The entities of a register, as the search index is given them."""
+    from _common import read_only_engine
+    from sqlmodel import Session
+
+    from portal.services.indexing import all_documents
+
+    engine = read_only_engine(url)
+    try:
+        with Session(engine) as session:
+            return [d for d in all_documents(session) if isinstance(d, EntityDoc)]
+    finally:
+        engine.dispose()
+
+
+def open_existing(name: str, directory: Path) -> tuple[Any, dict[str, Any]]:
+    """An engine on an index built elsewhere: its size, documents and a cold query."""
+    started = time.perf_counter()
+    backend = ENGINES[name](directory)
+    backend.query(SearchQuery(text="acme"))
+    figures = {
+        "index": str(directory),
+        "first_query_ms": round((time.perf_counter() - started) * 1000),
+        "size_mb": round(directory_size(directory) / 2**20, 1),
+        "count": backend.count(),
+    }
+    return backend, figures
+
+
 def timed(fn: Callable[[dict[str, Any]], int], cases: list[dict[str, Any]]) -> dict[str, float]:
     """p50/p95 milliseconds of `fn` over the cases (after a warm-up of 10), and the share of
     cases that found anything (`fn` returns the number of hits)."""
@@ -152,8 +190,10 @@ def timed(fn: Callable[[dict[str, Any]], int], cases: list[dict[str, Any]]) -> d
             "found": round(found / len(cases), 2)}  # fmt: skip
 
 
-def engine_runs(backend: SearchBackend, load: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Latencies of every query type on one engine."""
+def engine_runs(
+    backend: SearchBackend, load: dict[str, list[dict[str, Any]]], writes: bool = True
+) -> dict[str, Any]:
+    """Latencies of every query type on one engine (and after writes, unless told not to)."""
 
     def search(case: dict[str, Any]) -> int:
         """One search with facets, the first page of 20; the total."""
@@ -162,7 +202,8 @@ def engine_runs(backend: SearchBackend, load: dict[str, list[dict[str, Any]]]) -
 
     out = {name: timed(search, cases) for name, cases in load.items()}
     out["prefix_suggest"] = timed(lambda c: len(backend.suggest(c["text"], 8)), load["prefix"])
-    out["after_a_write"] = after_writes(backend, load["name"][:20])
+    if writes:
+        out["after_a_write"] = after_writes(backend, load["name"][:20])
     return out
 
 
@@ -223,7 +264,6 @@ def fts_runs(db: sqlite3.Connection, load: dict[str, list[dict[str, Any]]]) -> d
     out = {name: timed(search, cases) for name, cases in load.items()}
     out["prefix"] = timed(lambda c: search(c, prefix=True), load["prefix"])
     out["prefix_suggest"] = out["prefix"]
-    out["after_a_write"] = out["name"]
     return out
 
 
@@ -264,45 +304,63 @@ def build_fts(docs: list[EntityDoc], workdir: Path) -> tuple[sqlite3.Connection,
 def report(builds: dict[str, dict[str, Any]], runs: dict[str, dict[str, Any]]) -> None:
     """Print the build figures, then p50/p95 per query type, engines and FTS5 side by side."""
     for name, fig in builds.items():
+        if "index" in fig:
+            print(f"{name:>8}: the register's index, {fig['count']:,} documents, "
+                  f"{fig['size_mb']} MB, first query {fig['first_query_ms']} ms")  # fmt: skip
+            continue
         extra = f", first query {fig['first_query_ms']} ms" if "first_query_ms" in fig else ""
         print(f"{name:>8}: build {fig['build_s']} s ({fig['docs_per_s']:,} docs/s), "
               f"{fig['size_mb']} MB{extra}")  # fmt: skip
     names = list(runs)
     print(f"{'query (ms)':<18}" + "".join(f"{n + ' p50':>13}{'p95':>8}{'found':>7}" for n in names))
-    for query in runs["fts5"]:
+    for query in runs[names[0]]:
         cells = "".join(
             f"{runs[n][query]['p50']:>13}{runs[n][query]['p95']:>8}{runs[n][query]['found']:>7}"
+            if query in runs[n]
+            else f"{'–':>13}{'–':>8}{'':>7}"
             for n in names
         )
         print(f"{query:<18}{cells}")
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Generate, build, time and report."""
+    """Generate (or read a register), build or open, time and report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entities", type=int, default=100_000)
     parser.add_argument("--backend", choices=["whoosh", "tantivy", "both"], default="both")
+    parser.add_argument("--database-url", help="a register to draw the entities from")
+    parser.add_argument(
+        "--index", action="append", default=[], metavar="ENGINE=DIR",
+        help="with --database-url: an engine's index of that register (repeatable)",
+    )  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args(argv)
-    engines = list(ENGINES) if args.backend == "both" else [args.backend]
-    docs = entities(args.entities)
+    indexes = {name: Path(folder) for name, _, folder in (i.partition("=") for i in args.index)}
+    if set(indexes) - set(ENGINES) or (indexes and not args.database_url):
+        parser.error(f"--index takes ENGINE=DIR for {', '.join(ENGINES)}, with --database-url")
+    engines = list(indexes) or (list(ENGINES) if args.backend == "both" else [args.backend])
+    docs = register_entities(args.database_url) if args.database_url else entities(args.entities)
     load = workloads(docs)
     builds: dict[str, dict[str, Any]] = {}
     runs: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in engines:
-            backend, builds[name] = build_engine(name, docs, Path(tmp))
-            runs[name] = engine_runs(backend, load)
+            if name in indexes:
+                backend, builds[name] = open_existing(name, indexes[name])
+            else:
+                backend, builds[name] = build_engine(name, docs, Path(tmp))
+            runs[name] = engine_runs(backend, load, writes=name not in indexes)
             backend.close()
         db, builds["fts5"] = build_fts(docs, Path(tmp))
         runs["fts5"] = fts_runs(db, load)
         db.close()
     report(builds, runs)
     args.out.mkdir(parents=True, exist_ok=True)
-    target = (
-        args.out / f"search-{'-'.join(engines)}-{args.entities}-{date.today().isoformat()}.json"
+    source = "register" if args.database_url else "synthetic"
+    target = args.out / (
+        f"search-{source}-{'-'.join(engines)}-{len(docs)}-{date.today().isoformat()}.json"
     )
-    payload = {"entities": args.entities, "build": builds, **runs}
+    payload = {"entities": len(docs), "source": source, "build": builds, **runs}
     target.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"wrote {target}")
 

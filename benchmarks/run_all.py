@@ -6,16 +6,17 @@
 
 Builds the demo register (`portal demo`, whose own index build makes the tantivy
 index), rescores it (`portal scores recompute`), builds the whoosh index
-(`portal search reindex`), then runs bench_search.py (both engines beside SQLite
-FTS5), bench_pages.py (once per engine), bench_pdf.py, bench_exports.py and
-bench_datasette.py (over the data and indexes already built), each as a
-subprocess bounded in time. Everything is collected, with the machine's facts,
+(`portal search reindex`), then runs bench_search.py (queries drawn from the
+register's entities, answered from each engine's index of the whole register, beside
+SQLite FTS5 of the same entities), bench_pages.py (once per engine), bench_pdf.py,
+bench_exports.py and bench_datasette.py (over the data and indexes already built),
+each as a subprocess bounded in time. Everything is collected, with the machine's facts,
 into benchmarks/results/<date>-<entities>[-postgres].json, and the table between
 `<!-- bench:<entities>:<engine> -->` and `<!-- /bench -->` in
 docs/performance.md is rewritten (appended when absent). With --postgres (a
 throwaway PostgreSQL 15 cluster) or --database-url, the register lives in
-PostgreSQL; the FTS5, PDF and Datasette comparisons, which are SQLite-only, are
-skipped and say so.
+PostgreSQL; the PDF and Datasette comparisons, which are SQLite-only, are skipped
+and say so.
 """
 
 from __future__ import annotations

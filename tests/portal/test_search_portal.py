@@ -64,7 +64,8 @@ def test_two_instances_with_their_own_indexes_share_one_database(app, db, tmp_pa
         assert two.get("/api/v1/entities?q=vodafone").get_json()["total"] == 1
         with db.writing() as session:
             make_record(session, agency, entity, title="Calls made after an objection")
-        # Published "through the first": the second finds it on its next query.
+        # Written to the shared database; the second finds it on its next query. (The same
+        # across processes, through the first's write API: tests/portal/test_serve.py.)
         assert "Calls made" in two.get("/search?type=record&q=objection").get_data(as_text=True)
         assert (tmp_path / "two" / "index").exists()
     finally:

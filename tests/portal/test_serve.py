@@ -72,3 +72,48 @@ def test_serve_refuses_a_thread_count_out_of_range():
     )
     assert result.returncode == 2
     assert "--threads" in result.stderr
+
+
+def test_a_record_published_through_one_instance_is_found_by_another_process(served, client, db):
+    """Two instances, each with its own index, on one database: the second is a gunicorn
+    process; the finding goes in through the first one's write API."""
+    import json
+
+    from portal.services.accounts import create_token, user_by_email
+    from tests.factories import OPERATOR, make_agency, make_entity, make_user
+
+    base, log = served
+    with db.writing() as session:
+        make_agency(session)
+        make_entity(session)
+        make_user(session, "reg@ico.example", "regulator", agency="ico")
+        token = create_token(session, OPERATOR, user_by_email(session, "reg@ico.example"))
+
+    def found() -> str:
+        """What the second instance's record search shows for the word (its summary line)."""
+        url = f"{base}/api/v1/entities?q=acme"
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
+            assert json.load(response)["total"] == 1
+        url = f"{base}/search?type=record&q=tachograph"
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
+            return response.read().decode()
+
+    assert "0 results" in found()  # the second instance has indexed the register as it was
+    record = {
+        "entity_slug": "acme-widgets-ltd",
+        "category": "data_protection",
+        "severity": "minor",
+        "title": "Tachograph records falsified",
+        "decided_on": "2024-01-10",
+        "publish": True,
+    }
+    answer = client.post(
+        "/api/v1/records", json=record, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 201, answer.get_json()
+    link = f'href="/records/{answer.get_json()["ref"]}"'
+    deadline = time.monotonic() + 30  # a bound on waiting, not a speed claim (benchmarks)
+    while link not in found():
+        assert time.monotonic() < deadline, "the second instance never found the record"
+        time.sleep(0.1)
+    assert (log.parent / "index").is_dir()  # the second's own index, beside its log
