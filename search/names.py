@@ -34,7 +34,10 @@ LEGAL_FORMS: dict[str, str] = {
     "ab": "ab",
     "oy": "oy",
     "kg": "kg",
+    "ev": "ev",
 }
+# Forms people also type as spaced letters ("S A", "e V"): the longest run is joined first.
+_LETTER_RUNS = (4, 3, 2)
 # Multi-word forms, matched on folded text before tokens are mapped.
 LEGAL_PHRASES: tuple[tuple[str, str], ...] = (
     ("public limited company", "plc"),
@@ -100,9 +103,7 @@ def name_tokens(name: str) -> list[str]:
     """Folded words of a name with legal forms reduced to one spelling each."""
     text = _JOINERS.sub("", fold(name).replace("&", " and "))
     text = " " + _NON_WORD.sub(" ", text) + " "
-    for phrase, token in LEGAL_PHRASES:
-        text = text.replace(f" {phrase} ", f" {token} ")
-    return [LEGAL_FORMS.get(word, word) for word in text.split()]
+    return [word for word, _s, _e in _merge_legal_phrases([(w, 0, 0) for w in text.split()])]
 
 
 def name_key(name: str) -> str:
@@ -148,6 +149,10 @@ def _merge_legal_phrases(words: list[Span]) -> list[Span]:
     out: list[Span] = []
     i = 0
     while i < len(words):
+        if len(words[i][0]) == 1 and (run := _letter_run(words, i)):
+            out.append((LEGAL_FORMS[run], words[i][1], words[i + len(run) - 1][2]))
+            i += len(run)
+            continue
         for phrase, token in _PHRASES_BY_FIRST.get(words[i][0], ()):
             if tuple(w[0] for w in words[i : i + len(phrase)]) == phrase:
                 out.append((token, words[i][1], words[i + len(phrase) - 1][2]))
@@ -157,6 +162,17 @@ def _merge_legal_phrases(words: list[Span]) -> list[Span]:
             out.append(words[i])
             i += 1
     return [(LEGAL_FORMS.get(word, word), start, end) for word, start, end in out]
+
+
+def _letter_run(words: list[Span], i: int) -> str:
+    """The legal form spelled by single letters from `words[i]` on ("s a u": "sau"), or ""."""
+    for size in _LETTER_RUNS:
+        run = words[i : i + size]
+        if len(run) == size and all(len(w[0]) == 1 for w in run):
+            joined = "".join(w[0] for w in run)
+            if joined in LEGAL_FORMS:
+                return joined
+    return ""
 
 
 def name_spans(text: str) -> tuple[Span, ...]:

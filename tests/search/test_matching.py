@@ -47,11 +47,22 @@ def test_accents_case_and_width_are_folded(backend, name, typed):
         ("Brückner GmbH", "bruckner g.m.b.h."),
         ("Pacific Holdings Inc.", "pacific holdings incorporated"),
         ("Marks & Spencer plc", "marks and spencer public limited company"),
+        # Punctuation typed as spaces: the letters of a legal form are read as one form.
+        ("Telefónica, S.A.", "telefonica s a"),
+        ("Vodafone España, S.A.U.", "vodafone espana s a u"),
+        ("Sportverein Eberswalde e.V.", "sportverein eberswalde e v"),
+        ("Volvo Cars A B", "volvo cars ab"),
     ],
 )
 def test_legal_forms_match_in_any_spelling(backend, name, typed):
     index(backend, entity(name, key="it"))
     assert keys(backend, typed) == ["it"]
+
+
+def test_single_letters_that_spell_no_legal_form_stay_words(backend):
+    index(backend, entity("A B C Ltd", key="abc"), entity("I B M Services", key="ibm"))
+    assert keys(backend, "a b c") == ["abc"]
+    assert keys(backend, "i b m") == ["ibm"]
 
 
 def test_a_legal_form_typed_but_not_registered_does_not_exclude(backend):

@@ -116,3 +116,60 @@ def test_fines_are_found_by_their_text(register):
     results = register.query(SearchQuery(doc_type="record", text='"video surveillance"'))
     assert results.total > 10
     assert all("<mark>" in "".join(h.highlights.values()) for h in results.hits)
+
+
+@pytest.mark.parametrize("year", ["2019", "2021"])
+def test_facets_over_the_fines_are_the_counts_of_the_data_set(register, year):
+    rows = [r for r in _rows() if (r["decision_year"] or "2020") == year]
+    results = register.query(SearchQuery(doc_type="record", filters={"year": [year]}))
+    assert results.total == len(rows) > 0
+    expected = Counter(r["violation_type_label"] for r in rows)
+    expected.pop("", None)
+    assert dict(results.facets["category"]) == dict(expected)
+    assert dict(results.facets["year"]) == {year: len(rows)}
+
+
+def test_hostile_input_on_the_real_register_gets_results_or_a_refusal(register):
+    from search.base import QueryRefused
+    from tests.search.test_unsafe_input import UNSAFE
+
+    for text in UNSAFE:
+        for doc_type in ("entity", "record"):
+            try:
+                results = register.query(SearchQuery(text=text, doc_type=doc_type))
+            except QueryRefused as refused:
+                assert str(refused), text
+                continue
+            assert results.total >= len(results.hits), text
+        assert isinstance(register.suggest(text), list)
+
+
+CHARITIES = SHARED / "uk-charities" / "dual-registered-uk-charities.csv"
+
+
+@pytest.fixture(scope="module", params=sorted(ENGINES))
+def charities(request):
+    """Charities registered in Scotland and in England and Wales, with both numbers."""
+    if not CHARITIES.exists():
+        pytest.skip(f"real data set missing: {CHARITIES}")
+    with CHARITIES.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    engine = ENGINES[request.param](None)
+    docs = [
+        EntityDoc(f"ch{i}", row["org_name_b"], "social_organisation", "GB",
+                  aliases=(row["org_id_a"],), registration_id=row["org_id_b"])
+        for i, row in enumerate(rows)
+    ]  # fmt: skip
+    index(engine, *docs)
+    yield engine, docs
+    engine.close()
+
+
+def test_charities_are_found_first_by_their_registration_number_however_typed(charities):
+    engine, docs = charities
+    for doc in docs[::25]:
+        number = doc.registration_id
+        bearers = {d.key for d in docs if d.registration_id == number}  # the data repeats some
+        for typed in (number, number.lower(), number.replace("-", " ")):
+            hits = engine.query(SearchQuery(text=typed)).hits
+            assert {h.key for h in hits[: len(bearers)]} == bearers, (typed, doc.name)
