@@ -56,12 +56,15 @@ def recent_findings(session: Session, *where: object, limit: int = 10) -> list[F
     return [Finding(*row) for row in rows]
 
 
-def appeal_stats(session: Session, agency_id: int, decide_within_days: int) -> AppealStats:
-    """Filed, decided by outcome, median days to decision, and open ones past the deadline."""
+def appeal_stats(
+    session: Session, agency_ids: list[int], decide_within_days: int
+) -> AppealStats:
+    """Appeals against these agencies' findings: filed, decided by outcome, median days to a
+    decision, and open ones past the deadline."""
     rows = session.exec(
         select(Appeal.status, Appeal.filed_at, Appeal.decided_at)
         .join(Record, col(Record.id) == Appeal.record_id)
-        .where(Record.agency_id == agency_id)
+        .where(col(Record.agency_id).in_(agency_ids))
     ).all()
     stats = AppealStats(filed=len(rows))
     days = []
@@ -92,20 +95,27 @@ def agency_page(session: Session, slug: str) -> AgencyPage:
     agency = session.exec(select(Agency).where(Agency.slug == slug)).first()
     if agency is None:
         raise NotFound(f"No agency has the slug {slug!r}.")
-    by_category = session.exec(
-        select(Record.category, func.count())
-        .where(Record.agency_id == agency.id, Record.status == RecordStatus.PUBLISHED)
-        .group_by(Record.category)
-        .order_by(func.count().desc())
-    ).all()
     rulebook = scoring.default_rulebooks().select(agency.jurisdiction_code, utcnow().date())
     return AgencyPage(
         agency=agency,
         jurisdiction=session.get(Jurisdiction, agency.jurisdiction_code),  # type: ignore[arg-type]
-        by_category=[(c, n) for c, n in by_category],
+        by_category=findings_by_category(session, [agency.id or 0]),
         recent=recent_findings(session, Record.agency_id == agency.id),
-        appeals=appeal_stats(session, agency.id or 0, rulebook.appeal_decide_within_days),
+        appeals=appeal_stats(session, [agency.id or 0], rulebook.appeal_decide_within_days),
     )
+
+
+def findings_by_category(session: Session, agency_ids: list[int]) -> list[tuple[str, int]]:
+    """These agencies' published findings counted by category, most first."""
+    if not agency_ids:
+        return []
+    rows = session.exec(
+        select(Record.category, func.count())
+        .where(col(Record.agency_id).in_(agency_ids), Record.status == RecordStatus.PUBLISHED)
+        .group_by(Record.category)
+        .order_by(func.count().desc(), Record.category)
+    ).all()
+    return [(c, n) for c, n in rows]
 
 
 @dataclass
@@ -119,6 +129,8 @@ class JurisdictionPage:
     agencies: list[Agency]
     by_band: list[tuple[str, int]]
     recent: list[Finding]
+    by_category: list[tuple[str, int]]  # findings published by its regulators
+    appeals: AppealStats  # against its regulators' findings
 
 
 def jurisdiction_page(session: Session, code: str) -> JurisdictionPage:
@@ -140,14 +152,18 @@ def jurisdiction_page(session: Session, code: str) -> JurisdictionPage:
     agencies = session.exec(
         select(Agency).where(col(Agency.jurisdiction_code).in_(codes)).order_by(Agency.name)
     ).all()
+    rulebook = scoring.default_rulebooks().select(jurisdiction.code, utcnow().date())
+    agency_ids = [a.id or 0 for a in agencies]
     return JurisdictionPage(
         jurisdiction=jurisdiction,
         parent=session.get(Jurisdiction, jurisdiction.parent_code)
         if jurisdiction.parent_code
         else None,
         children=list(children),
-        rulebook=scoring.default_rulebooks().select(jurisdiction.code, utcnow().date()),
+        rulebook=rulebook,
         agencies=list(agencies),
         by_band=[(b or "–", n) for b, n in by_band],
         recent=recent_findings(session, in_scope),
+        by_category=findings_by_category(session, agency_ids),
+        appeals=appeal_stats(session, agency_ids, rulebook.appeal_decide_within_days),
     )

@@ -40,7 +40,31 @@ def test_agency_page_shows_categories_recent_findings_and_appeal_statistics(clie
     assert "<dt>Filed</dt><dd>2</dd>" in html
     assert "1, of which 1 past the decision deadline" in html
     assert "<dt>Median days to a decision</dt><dd>6.0</dd>" in html
+    assert '<th scope="row">Data protection</th><td class="num">2</td>' in html
     assert client.get("/agencies/unknown").status_code == 404
+
+
+def test_jurisdiction_page_shows_what_its_regulators_publish_and_their_appeals(client, db):
+    with db.writing() as session:
+        ico = make_agency(session)
+        cnil = make_agency(session, "cnil", name="CNIL", jurisdiction="FR",
+                           categories=["data_protection"])  # fmt: skip
+        acme = make_entity(session)
+        make_record(session, ico, acme, title="Leaky database")
+        late = make_record(session, ico, acme, title="Late notice", category="transparency")
+        make_record(session, cnil, acme, title="Cookies without consent")
+        filed = utcnow() - timedelta(days=3)
+        appeal = Appeal(record_id=late.id, entity_id=acme.id, grounds="g", filed_at=filed)
+        session.add(appeal)
+    html = client.get("/jurisdictions/GB").get_data(as_text=True)
+    assert "publishes findings on data protection, transparency, certification" in html
+    assert '<th scope="row">Data protection</th><td class="num">1</td>' in html  # not CNIL's
+    assert '<th scope="row">Transparency</th><td class="num">0</td>' not in html
+    assert "Appeals against its regulators&#39; findings" in html
+    assert "<dt>Filed</dt><dd>1</dd>" in html
+    french = client.get("/jurisdictions/FR").get_data(as_text=True)
+    assert '<th scope="row">Data protection</th><td class="num">1</td>' in french
+    assert "<dt>Filed</dt><dd>0</dd>" in french
 
 
 def test_jurisdiction_page_counts_its_parts(client, db):
