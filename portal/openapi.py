@@ -261,6 +261,9 @@ def responses(ok: str, schema: Schema, errors: tuple[str, ...], status: str = "2
 def read(summary: str, schema: str, params: list[Schema], errors: tuple[str, ...]) -> Schema:
     """A read operation: no account, rate-limited per address, CORS-enabled."""
     answers = responses(summary, ref(schema), ("400", *errors, "429"))
+    # gunicorn answers (in HTML) before the app sees it: long non-ASCII text can pass the
+    # 200-character limits and still not fit.
+    answers["414"] = {"description": "The request line is over gunicorn's 4,094 bytes."}
     if SLUG in params:
         answers["301"] = {
             "description": "The entity was merged into another; Location is its address.",
