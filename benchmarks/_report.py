@@ -166,10 +166,16 @@ def _pages_note(pages: dict[str, Any]) -> str:
     run = next((r for r in pages.values() if "clients" in r), None)
     if run is None:
         return "The page benchmark failed; see its log."
+    load = (
+        f"wrk (Debian's) with {run['clients']} connections for "
+        f"{run['max_seconds_per_page']:g} s per page"
+        if run.get("client") == "wrk"
+        else f"{run['clients']} concurrent clients (Python threads), up to "
+        f"{run['max_requests_per_page']:,} requests or {run['max_seconds_per_page']:g} s per page"
+    )
     return (
         f"`portal serve` with {run['workers']} sync workers on 127.0.0.1, "
-        f"{run['clients']} concurrent clients, up to {run['max_requests_per_page']:,} "
-        f"requests or {run['max_seconds_per_page']:g} s per page, after a warm-up. "
+        f"{load}, after a warm-up. "
         "Searches mix one word of a real name, two words, a 3-5 letter prefix, a "
         "one-letter typo, and a word filtered by kind and jurisdiction."
     )

@@ -7,8 +7,10 @@
 
 Starts `portal serve` (2 sync workers) on 127.0.0.1 over the register in
 --data-dir (or --database-url, with the index in --data-dir) and the search
-engine --backend, warms every worker, then lets --clients threads request each
-page in turn until --requests have been made or --duration seconds have passed:
+engine --backend, warms every worker, then loads each page in turn with --clients
+concurrent connections: with wrk (Debian's `wrk`, the default when installed) for
+--duration seconds, or with Python threads (--client threads) until --requests
+have been made or --duration seconds have passed, also giving figures per query kind:
 the entity page, the search page (a mix of one word of a real name, two words, a
 3-5 letter prefix, a one-letter typo, and a word filtered by kind and
 jurisdiction), the API entity and the API search with the same mix (--no-search
@@ -54,6 +56,8 @@ from _common import (  # noqa: E402
     read_only_engine,
     stop_server,
 )
+from _wrk import available as wrk_available  # noqa: E402
+from _wrk import run_wrk  # noqa: E402
 from sqlalchemy import func  # noqa: E402
 
 from portal.db import normalise_url  # noqa: E402
@@ -243,6 +247,14 @@ def measure_page(
     port: int, name: str, requests: list[tuple[str, str]], args: argparse.Namespace
 ) -> dict[str, Any]:
     """One page's figures, by query kind for the searches, with its target if it has one."""
+    if args.client == "wrk":
+        paths = [path for _kind, path in requests]
+        result = run_wrk(f"http://{HOST}:{port}", paths, args.clients, args.duration)
+        if "search" not in name:
+            result.pop("found", None)  # an entity's JSON has totals too; only searches count
+        if name in TARGETS_MS:
+            result["target_1m"] = against(result["p95_ms"], TARGETS_MS[name])
+        return result
     started = time.perf_counter()
     done = hammer(port, requests[: args.requests], args.clients, args.duration)
     result = summary(done, time.perf_counter() - started)
@@ -336,7 +348,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         default=os.environ.get("PORTAL_SEARCH_BACKEND", "whoosh"))  # fmt: skip
     parser.add_argument("--requests", type=int, default=2000, help="at most, per page")
     parser.add_argument("--duration", type=float, default=60.0, help="at most, seconds per page")
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent connections")
+    parser.add_argument(
+        "--client", choices=["wrk", "threads"], default="wrk" if wrk_available() else "threads",
+        help="wrk (Debian's, the default when installed: every page for --duration seconds) "
+        "or Python threads (up to --requests per page, with figures per query kind)",
+    )  # fmt: skip
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=5077)
     parser.add_argument("--no-search", action="store_true", help="entity pages only")
@@ -359,7 +376,7 @@ def main(argv: list[str] | None = None) -> None:
     pages = page_requests(samples, args.requests + WARM_UP * args.workers, not args.no_search)
     results: dict[str, Any] = {
         "date": date.today().isoformat(), "entities": entities, "backend": args.backend,
-        "engine": engine, "clients": args.clients, "workers": args.workers,
+        "engine": engine, "client": args.client, "clients": args.clients, "workers": args.workers,
         "max_requests_per_page": args.requests, "max_seconds_per_page": args.duration,
         "data_dir": str(args.data_dir), "load_average": {"before": load_average()},
     }  # fmt: skip

@@ -49,6 +49,8 @@ sys.path.insert(0, str(ROOT))
 
 from _common import stop_server  # noqa: E402
 from _pg import run, throwaway_postgres  # noqa: E402
+from _wrk import available as wrk_available  # noqa: E402
+from _wrk import finish_wrk, run_wrk, start_wrk  # noqa: E402
 
 PORTAL = [sys.executable, "-m", "portal"]
 REF = re.compile(r'href="/records/(R-\d{4}-\d+)"')
@@ -217,6 +219,20 @@ class Tally:
                 self.errors.setdefault(phase, []).append(error)
 
 
+def reader_path(plan: Plan, rng: random.Random) -> str:
+    """One request as a reader would make it: searches, entity pages and JSON, the marker."""
+    roll = rng.random()
+    if roll < 0.35:
+        return f"/search?q={quote(rng.choice(plan.words))}"
+    if roll < 0.65:
+        return f"/entities/{rng.choice(plan.slugs)}"
+    if roll < 0.8:
+        return f"/api/v1/entities/{rng.choice(plan.slugs)}"
+    if roll < 0.9:
+        return f"/api/v1/entities?q={quote(rng.choice(plan.words))}&per_page=20"
+    return f"/search?type=record&q={plan.marker}"
+
+
 class Readers:
     """N threads asking for searches and pages in a closed loop."""
 
@@ -233,16 +249,7 @@ class Readers:
 
     def _paths(self, rng: random.Random) -> str:
         """One request as a reader would make it."""
-        plan, roll = self.plan, rng.random()
-        if roll < 0.35:
-            return f"/search?q={quote(rng.choice(plan.words))}"
-        if roll < 0.65:
-            return f"/entities/{rng.choice(plan.slugs)}"
-        if roll < 0.8:
-            return f"/api/v1/entities/{rng.choice(plan.slugs)}"
-        if roll < 0.9:
-            return f"/api/v1/entities?q={quote(rng.choice(plan.words))}&per_page=20"
-        return f"/search?type=record&q={plan.marker}"
+        return reader_path(self.plan, rng)
 
     def _loop(self, number: int) -> None:
         """Ask, time, tally; until told to stop."""
@@ -377,6 +384,8 @@ def run_load(args: argparse.Namespace, database_url: str | None) -> dict[str, An
     load_before = os.getloadavg()
     started = time.monotonic()
     deadline = started + args.max_seconds
+    if args.client == "wrk":
+        return run_load_wrk(args, env, db, plan, workdir, load_before)
     with serving(env, args.port, args.workers, workdir / "gunicorn.log"):
         readers = Readers(args.port, plan, args.readers, args.seed)
         readers.start()
@@ -447,6 +456,107 @@ def run_load(args: argparse.Namespace, database_url: str | None) -> dict[str, An
     }
 
 
+def from_wrk(figures: dict[str, Any]) -> dict[str, Any]:
+    """wrk's figures of one phase in the shape of `summary`."""
+    statuses = {int(k): v for k, v in figures["status"].items()}
+    return {
+        "requests": figures["requests"],
+        "seconds": figures["seconds"],
+        "requests_per_s": figures["per_second"],
+        "p50_ms": figures["p50_ms"],
+        "p95_ms": figures["p95_ms"],
+        "p99_ms": figures["p99_ms"],
+        "max_ms": figures["max_ms"],
+        "over_5s": figures["timeouts"],
+        "status": figures["status"],
+        "5xx": figures["5xx"],
+        "429": statuses.get(429, 0),
+        "connection_errors": figures["failed_connections"],
+    }
+
+
+def run_load_wrk(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    db: Any,
+    plan: Plan,
+    workdir: Path,
+    load_before: tuple[float, float, float],
+) -> dict[str, Any]:
+    """The same run with Debian's wrk as the readers: one wrk per phase, the one during the
+    import interrupted when the import ends. wrk gives percentiles per phase, not overall;
+    the longest silence is bounded by the slowest response (50 connections always ask)."""
+    rng = random.Random(args.seed)
+    paths = [reader_path(plan, rng) for _ in range(10_000)]
+    base = f"http://127.0.0.1:{args.port}"
+    deadline = time.monotonic() + args.max_seconds
+    with serving(env, args.port, args.workers, workdir / "gunicorn.log"):
+
+        def read(seconds: float) -> dict[str, Any]:
+            """One phase of reading, to its end."""
+            return run_wrk(base, paths, args.readers, seconds, 60, plan.marker)
+
+        before = read(args.warm_seconds)
+        proc, folder = start_wrk(base, paths, args.readers, args.max_seconds, 60, plan.marker)
+        import_started = time.monotonic()
+        done = run(
+            [*PORTAL, "import", "records", str(plan.file), "--agency", plan.agency],
+            check=False, env=env, cwd=ROOT, timeout=args.max_seconds,
+        )  # fmt: skip
+        import_ended = time.monotonic()
+        during = finish_wrk(proc, folder, stop=True)
+        after = read(args.warm_seconds)
+        database = check_database(db, plan)
+        refs = database.pop("refs")
+        search = check_search(args.port, plan, refs, deadline, import_ended)
+    db.dispose()
+    phases = {
+        "before import": from_wrk(before),
+        "during import": from_wrk(during),
+        "after import": from_wrk(after),
+    }
+    seconds = sum(p["seconds"] for p in phases.values())
+    requests = sum(p["requests"] for p in phases.values())
+    statuses: Counter = Counter()
+    seen: Counter = Counter()
+    for figures in (before, during, after):
+        statuses.update({int(k): v for k, v in figures["status"].items()})
+        seen.update(figures.get("marked", {}))
+    reads = {
+        "requests": requests,
+        "seconds": round(seconds, 1),
+        "requests_per_s": round(requests / seconds, 1) if seconds else 0,
+        # wrk gives no overall percentiles: the worst phase's, as a bound.
+        "p50_ms": max(p["p50_ms"] for p in phases.values()),
+        "p95_ms": max(p["p95_ms"] for p in phases.values()),
+        "max_ms": max(p["max_ms"] for p in phases.values()),
+        "status": {str(k): v for k, v in sorted(statuses.items())},
+        "5xx": sum(p["5xx"] for p in phases.values()),
+        "connection_errors": sum(p["connection_errors"] for p in phases.values()),
+    }
+    return {
+        "engine": args.engine,
+        "client": "wrk",
+        "longest_gap_without_a_response_s": round(reads["max_ms"] / 1000, 2),
+        "load_average": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "cpus": os.cpu_count(),
+        "readers": args.readers,
+        "workers": args.workers,
+        "import": {
+            "records": args.records,
+            "exit_code": done.returncode,
+            "seconds": round(import_ended - import_started, 1),
+            "output": done.stdout.strip().splitlines()[-1:] + done.stderr.strip().splitlines()[-3:],
+        },
+        "reads": reads,
+        "phases": phases,
+        "record_search_totals_seen": dict(sorted(seen.items())),
+        "database": database,
+        "search": search,
+        "workdir": str(workdir),
+    }
+
+
 def verdict(result: dict[str, Any]) -> list[str]:
     """Every failed promise: 5xx, failed connections, a failed import, lost or doubled records."""
     problems = []
@@ -495,6 +605,10 @@ def main() -> None:
     parser.add_argument("--entities", type=int, default=20_000)
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--readers", type=int, default=50)
+    parser.add_argument(
+        "--client", choices=["wrk", "threads"], default="wrk" if wrk_available() else "threads",
+        help="Debian's wrk (the default when installed) or Python reader threads",
+    )  # fmt: skip
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--pg-port", type=int, default=5440)
