@@ -316,19 +316,14 @@ def rank(
     if not sets:
         return []
     positive = matched.intersection(sets[0].union(*sets[1:]))
-    counters = []
-    for tier in tiers:
-        counter: Counter[int] = Counter()
-        for found in tier:
-            counter.update(found & positive)
-        counters.append(counter)
 
-    def key(d: int) -> tuple[Any, ...]:
-        """Tier counts (negated: most first), then the shorter name, the name, the number."""
-        return (*(-c[d] for c in counters), len(names[d]), names[d], d)
+    def first(docs: set[int], count: int) -> list[int]:
+        """The shorter name first, then the name, then the number."""
+        return heapq.nsmallest(count, docs, key=lambda d: (len(names[d]), names[d], d))
 
-    best = heapq.nsmallest(depth, positive, key=key)
-    return [(d, float("".join(str(min(c[d], 9)) for c in counters))) for d in best]
+    # Groups by tier counts, ordered only as far as the page reaches: a common word's
+    # thousands of matches are not each given a sort key.
+    return tiered(positive, tiers, depth, first)
 
 
 def _by_count(docs: set[int], sets: Sequence[set[int]]) -> Iterator[tuple[int, set[int]]]:

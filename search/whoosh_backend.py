@@ -717,7 +717,7 @@ class WhooshBackend:
 
     def last_seq(self) -> int:
         """The change-log seq the live index reflects (0 when empty or rebuilt from nothing)."""
-        return self._read(lambda view: _seq_of(view.searcher))
+        return self._read(lambda view: view.memo(("seq",), lambda: _seq_of(view.searcher)))
 
     def count(self) -> int:
         """Entities and records in the live index."""
