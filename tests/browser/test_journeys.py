@@ -72,3 +72,20 @@ def test_the_report_link_returns_a_pdf(live_server, page):
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"
     assert response.body()[:5] == b"%PDF-"
+
+
+def test_the_home_search_box_suggests_names_reachable_by_keyboard(live_server, page):
+    entity = _first_business(live_server, page)
+    page.goto(live_server)
+    typed = entity["name"][:6]
+    page.locator("#q").press_sequentially(typed, delay=50)
+    first = page.locator("#q-suggestions .suggestions a").first
+    first.wait_for(timeout=10_000)
+    assert "match" in page.locator("#suggestions-status").inner_text()
+    page.keyboard.press("Tab")  # past the Search button
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('.suggestions') !== null")
+    name = page.evaluate("document.activeElement.innerText")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/entities/"))
+    assert page.locator("h1").inner_text() == name
