@@ -109,4 +109,7 @@ def index() -> ResponseReturnValue:
 def suggest() -> str:
     """Typeahead: entity names starting with the typed words, as a list of links."""
     prefix = request.args.get("q", "")
-    return render_template("search/_suggestions.html", items=suggest_names(get_index(), prefix))
+    items = suggest_names(get_index(), prefix)
+    return render_template(
+        "search/_suggestions.html", items=items, jurisdiction_name=jurisdiction_name
+    )

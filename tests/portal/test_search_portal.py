@@ -167,7 +167,7 @@ def test_typeahead_suggests_names_from_the_first_letters(client, db):
     items = client.get("/api/v1/suggest?q=voda").get_json()["items"]
     assert items[0]["key"] == "vodafone-espana-s-a-u"
     assert "<li>" not in client.get("/search/suggest?q=").get_data(as_text=True)
-    assert "1 name matches" in html
+    assert "1 name matches" in html and ">Spain</span>" in html
 
 
 def test_stored_scores_are_searchable_facets(client, db):
