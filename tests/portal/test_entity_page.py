@@ -94,3 +94,25 @@ def test_a_page_without_records_says_so_and_offers_the_feed(client, db):
     notice = re.search(r'<div class="notice[^"]*" role="status">(.*?)</div>', html, re.S)
     assert notice and "No published record about this entity." in notice.group(1)
     assert 'type="application/atom+xml"' in html and 'href="/entities/clean-ltd/feed.atom"' in html
+
+
+def test_the_score_history_is_an_accessible_chart_with_its_table(client, db):
+    """Five years: the baseline before the finding, the deduction after, today's score last."""
+    decided = date.today() - timedelta(days=400)
+    with db.writing() as session:
+        agency = make_agency(session)
+        entity = make_entity(session)
+        make_record(session, agency, entity, severity="serious", decided_on=decided.isoformat())
+    html = client.get(f"/entities/{entity.slug}").get_data(as_text=True)
+    svg = re.search(r'<svg [^>]*role="img"><title>([^<]+)</title>(.*?)</svg>', html, re.S)
+    assert svg and entity.name in svg.group(1)
+    points = re.search(r'<polyline points="([^"]+)"', svg.group(2))
+    assert points and len(points.group(1).split()) > 50  # a point a month for five years
+    table = re.search(r"<caption>Score at the start of each year, and today</caption>(.*?)</table>",
+                      html, re.S)  # fmt: skip
+    rows = re.findall(r'<time datetime="([\d-]+)">.*?<td class="num">([\d.]+)</td>', table.group(1))
+    assert len(rows) >= 5
+    score = re.search(r'<span class="score-number">([\d.]+)</span>', html).group(1)
+    assert rows[-1][1] == score and float(score) < 100  # today, after the deduction
+    before = [value for day, value in rows if date.fromisoformat(day) < decided]
+    assert before and set(before) == {"100.00"}  # the baseline, before the finding
