@@ -303,6 +303,26 @@ def doc_fields(doc: Doc) -> dict[str, Any] | None:
     return record_fields(doc) if doc.status in PUBLIC_STATUSES else None
 
 
+def searchable_fields(docs: Iterable[Doc]) -> Iterator[dict[str, Any]]:
+    """The fields of each searchable document, the first of a repeated uid only.
+
+    A source that promises unique documents (`unique = True`, as the portal's
+    `all_documents` does: slugs and refs are unique in the database) is not tracked:
+    at 1,000,000 entities the set of uids alone would hold about 400 MB.
+    """
+    unique = bool(getattr(docs, "unique", False))
+    seen: set[str] = set()
+    for doc in docs:
+        fields = doc_fields(doc)
+        if fields is None:
+            continue
+        if not unique:
+            if fields["uid"] in seen:
+                continue
+            seen.add(fields["uid"])
+        yield fields
+
+
 def rank(
     matched: set[int], tiers: Sequence[Sequence[set[int]]], names: Sequence[bytes], depth: int
 ) -> list[tuple[int, float]]:

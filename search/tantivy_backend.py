@@ -794,15 +794,11 @@ def _commit(
 
 def _fill(index: tantivy.Index, docs: Iterable[Doc], seq: int) -> None:
     """Add every document (the first of a repeated key) and the seq in one commit."""
-    seen: set[str] = set()
 
     def documents() -> Iterator[tantivy.Document]:
         """The documents to add, converted as they are read."""
-        for doc in docs:
-            fields = an.doc_fields(doc)
-            if fields is not None and fields["uid"] not in seen:
-                seen.add(fields["uid"])
-                yield _document(fields)
+        for fields in an.searchable_fields(docs):
+            yield _document(fields)
         yield _meta(seq)
 
     _commit(index, (), documents(), REBUILD_HEAP)

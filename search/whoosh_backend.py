@@ -1006,12 +1006,8 @@ def _fill(ix: Any, docs: Iterable[Doc], seq: int, workers: int = 1) -> None:
 
 def _index_fields(docs: Iterable[Doc], seq: int) -> Iterator[dict[str, Any]]:
     """Each searchable document's fields (once per uid), then the metadata document."""
-    seen: set[str] = set()
-    for doc in docs:
-        fields = an.doc_fields(doc)
-        if fields is not None and fields["uid"] not in seen:
-            seen.add(fields["uid"])
-            yield _prepared(fields)
+    for fields in an.searchable_fields(docs):
+        yield _prepared(fields)
     yield _meta(seq)
 
 

@@ -56,9 +56,7 @@ def recent_findings(session: Session, *where: object, limit: int = 10) -> list[F
     return [Finding(*row) for row in rows]
 
 
-def appeal_stats(
-    session: Session, agency_ids: list[int], decide_within_days: int
-) -> AppealStats:
+def appeal_stats(session: Session, agency_ids: list[int], decide_within_days: int) -> AppealStats:
     """Appeals against these agencies' findings: filed, decided by outcome, median days to a
     decision, and open ones past the deadline."""
     rows = session.exec(

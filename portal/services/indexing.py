@@ -90,6 +90,9 @@ def all_documents(session: Session) -> Iterator[Doc]:
 class _Documents(Iterator[Doc]):
     """The documents of `all_documents`, with an estimate of how many there are."""
 
+    # Slugs and refs are unique in the database: an engine need not track the uids.
+    unique = True
+
     def __init__(self, session: Session) -> None:
         """Count entities and public records, and start streaming."""
         entities = session.exec(select(func.count()).select_from(Entity)).one()

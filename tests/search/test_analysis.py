@@ -168,3 +168,16 @@ def test_tiered_orders_only_the_groups_a_page_reaches():
     ranked = tiered(set(range(100)), [[{7}]], 1, first)
     assert ranked == [(7, 1.0)] and calls == [{7}]
     assert tiered(set(), [[{7}]], 5, first) == [] and tiered({1}, [[{7}]], 0, first) == []
+
+
+def test_searchable_fields_keep_the_first_of_a_repeated_uid_unless_told_unique():
+    from search.analysis import searchable_fields
+    from tests.search.factories import entity
+
+    docs = [entity("First", key="a"), entity("Second", key="a"), entity("Other", key="b")]
+    assert [f["name"] for f in searchable_fields(iter(docs))] == ["First", "Other"]
+
+    class Promised(list):
+        unique = True
+
+    assert len(list(searchable_fields(Promised(docs)))) == 3  # trusted, not tracked
