@@ -368,6 +368,41 @@ def check_search(
 # -- the run --------------------------------------------------------------------------------
 
 
+def run_import(
+    args: argparse.Namespace, env: dict[str, str], plan: Plan
+) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """`portal import records` of the plan's file: its outcome, start and end (monotonic)."""
+    started = time.monotonic()
+    done = run(
+        [*PORTAL, "import", "records", str(plan.file), "--agency", plan.agency],
+        check=False, env=env, cwd=ROOT, timeout=args.max_seconds,
+    )  # fmt: skip
+    return done, started, time.monotonic()
+
+
+def run_figures(
+    args: argparse.Namespace,
+    load_before: tuple[float, float, float],
+    done: subprocess.CompletedProcess[str],
+    import_seconds: float,
+) -> dict[str, Any]:
+    """What every run reports whatever the client: the set-up, the load, the import."""
+    return {
+        "engine": args.engine,
+        # Other work on the machine skews every figure: the 1-minute load, before and after.
+        "load_average": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
+        "cpus": os.cpu_count(),
+        "readers": args.readers,
+        "workers": args.workers,
+        "import": {
+            "records": args.records,
+            "exit_code": done.returncode,
+            "seconds": round(import_seconds, 1),
+            "output": done.stdout.strip().splitlines()[-1:] + done.stderr.strip().splitlines()[-3:],
+        },
+    }
+
+
 def run_load(args: argparse.Namespace, database_url: str | None) -> dict[str, Any]:
     """Serve, read, import, verify; return the figures."""
     data_dir = Path(args.data_dir).resolve()
@@ -391,12 +426,7 @@ def run_load(args: argparse.Namespace, database_url: str | None) -> dict[str, An
         readers.start()
         time.sleep(args.warm_seconds)
         readers.phase = "during import"
-        import_started = time.monotonic()
-        done = run(
-            [*PORTAL, "import", "records", str(plan.file), "--agency", plan.agency],
-            check=False, env=env, cwd=ROOT, timeout=args.max_seconds,
-        )  # fmt: skip
-        import_ended = time.monotonic()
+        done, import_started, import_ended = run_import(args, env, plan)
         import_seconds = import_ended - import_started
         readers.phase = "after import"
         time.sleep(args.warm_seconds)
@@ -424,19 +454,8 @@ def run_load(args: argparse.Namespace, database_url: str | None) -> dict[str, An
     done_at = sorted(t for t in tally.finished_at if t <= readers.stopped_at)
     stall = max((b - a for a, b in zip(done_at, done_at[1:], strict=False)), default=0.0)
     return {
-        "engine": args.engine,
+        **run_figures(args, load_before, done, import_seconds),
         "longest_gap_without_a_response_s": round(stall, 2),
-        # Other work on the machine skews every figure: the 1-minute load, before and after.
-        "load_average": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
-        "cpus": os.cpu_count(),
-        "readers": args.readers,
-        "workers": args.workers,
-        "import": {
-            "records": args.records,
-            "exit_code": done.returncode,
-            "seconds": round(import_seconds, 1),
-            "output": done.stdout.strip().splitlines()[-1:] + done.stderr.strip().splitlines()[-3:],
-        },
         "reads": everything,
         "phases": phases,
         "record_search_totals_seen": dict(sorted(tally.marker_totals.items())),
@@ -498,12 +517,7 @@ def run_load_wrk(
 
         before = read(args.warm_seconds)
         proc, folder = start_wrk(base, paths, args.readers, args.max_seconds, 60, plan.marker)
-        import_started = time.monotonic()
-        done = run(
-            [*PORTAL, "import", "records", str(plan.file), "--agency", plan.agency],
-            check=False, env=env, cwd=ROOT, timeout=args.max_seconds,
-        )  # fmt: skip
-        import_ended = time.monotonic()
+        done, import_started, import_ended = run_import(args, env, plan)
         during = finish_wrk(proc, folder, stop=True)
         after = read(args.warm_seconds)
         database = check_database(db, plan)
@@ -535,19 +549,9 @@ def run_load_wrk(
         "connection_errors": sum(p["connection_errors"] for p in phases.values()),
     }
     return {
-        "engine": args.engine,
+        **run_figures(args, load_before, done, import_ended - import_started),
         "client": "wrk",
         "longest_gap_without_a_response_s": round(reads["max_ms"] / 1000, 2),
-        "load_average": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
-        "cpus": os.cpu_count(),
-        "readers": args.readers,
-        "workers": args.workers,
-        "import": {
-            "records": args.records,
-            "exit_code": done.returncode,
-            "seconds": round(import_ended - import_started, 1),
-            "output": done.stdout.strip().splitlines()[-1:] + done.stderr.strip().splitlines()[-3:],
-        },
         "reads": reads,
         "phases": phases,
         "record_search_totals_seen": dict(sorted(seen.items())),

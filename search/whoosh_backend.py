@@ -1032,11 +1032,14 @@ def _universe(view: _View, key: Hashable, base: list[set[int]]) -> set[int]:
     return view.memo(key, lambda: base[0].intersection(*base[1:]), bounded=True)
 
 
-def _facets(view: _View, q: SearchQuery, matched: set[int]) -> dict[str, Any]:
+def _facets(
+    view: _View, q: SearchQuery, matched: set[int], sets: tuple[Hashable, list[set[int]]]
+) -> dict[str, Any]:
     """Facet counts over `matched`. When it holds most of what passes the filters (a very
     common word, or no words), they are the filters' counts (cached) less those of the
-    few documents left out, instead of a count over hundreds of thousands."""
-    key, base = _base_sets(view, q)
+    few documents left out, instead of a count over hundreds of thousands. `sets` are
+    the query's `_base_sets`."""
+    key, base = sets
     universe = _universe(view, key, base)
     out = {}
     for f in an.FACETS[q.doc_type]:
@@ -1080,10 +1083,14 @@ def _rank_entities(
 
 
 def _ranked(
-    view: _View, q: SearchQuery, p: an.ParsedQuery, depth: int
+    view: _View,
+    q: SearchQuery,
+    p: an.ParsedQuery,
+    depth: int,
+    sets: tuple[Hashable, list[set[int]]],
 ) -> tuple[list[tuple[int, float]], set[int], bool]:
     """Matching documents (exact, else fuzzy) and the first `depth` of them in order."""
-    key, base = _base_sets(view, q)
+    key, base = sets
     if p.empty:
         matched: set[int] = set()
         if not p.typed:
@@ -1109,7 +1116,8 @@ def _ranked(
 
 def _search(view: _View, q: SearchQuery, p: an.ParsedQuery, page: int, size: int) -> SearchResults:
     """One search against one view: a page of hits, total, facets, "did you mean"."""
-    ranked, matched, fuzzy = _ranked(view, q, p, page * size)
+    sets = _base_sets(view, q)
+    ranked, matched, fuzzy = _ranked(view, q, p, page * size, sets)
     suggestion = None
     if fuzzy and ranked:
         best = view.searcher.stored_fields(ranked[0][0])["data"]
@@ -1122,5 +1130,5 @@ def _search(view: _View, q: SearchQuery, p: an.ParsedQuery, page: int, size: int
         data = stored["data"]
         highlights = _highlights(q.doc_type, data, marked) if q.with_highlights else {}
         hits.append(Hit(q.doc_type, stored["key"], score, data, highlights))
-    facets = _facets(view, q, matched) if q.with_facets else {}
+    facets = _facets(view, q, matched, sets) if q.with_facets else {}
     return SearchResults(tuple(hits), len(matched), page, size, facets, suggestion, fuzzy)
