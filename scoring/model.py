@@ -37,11 +37,24 @@ COMMENDATION_CATEGORIES = (
     "award",
 )
 CATEGORIES = VIOLATION_CATEGORIES + COMMENDATION_CATEGORIES
+# What a record may impose; a rulebook's ``[[measures]]`` says how each is scored.
+MEASURES = (
+    "debarment",
+    "suspension",
+    "licence_revoked",
+    "sanctions_listing",
+    "exclusion",
+    "fine",
+    "warning",
+    "order",
+)
 
 # Contribution states.
 COUNTING = "counting"
 UNDER_APPEAL = "under_appeal"
 EXPIRED = "expired"
+# Another record of the same case (a cross-debarment) counts instead of this one.
+SAME_CASE = "same_case"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,13 +87,27 @@ class RecordFacts:
     status: str
     published_on: date | None = None
     remediated_on: date | None = None
+    # A measure in force for a period (DESIGN §4): until empty means until lifted.
+    measure: str | None = None
+    in_force_from: date | None = None
+    in_force_until: date | None = None
+    lifted_on: date | None = None
+    # The case this record enforces; records of one case count once (None: its own case).
+    case: str | None = None
 
     def __post_init__(self) -> None:
-        """Refuse a nature or severity the rulebooks cannot price."""
+        """Refuse a nature, severity or measure the rulebooks cannot price."""
         if self.nature not in NATURES:
             raise ValueError(f"record {self.ref}: unknown nature {self.nature!r}")
         if self.severity not in SEVERITIES:
             raise ValueError(f"record {self.ref}: unknown severity {self.severity!r}")
+        if self.measure is not None and self.measure not in MEASURES:
+            raise ValueError(f"record {self.ref}: unknown measure {self.measure!r}")
+
+    @property
+    def case_key(self) -> str:
+        """Return the case this record belongs to: its own ref when it names none."""
+        return self.case or f"ref:{self.ref}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +131,17 @@ class Contribution:
     base_points: float
     factors: tuple[tuple[str, float], ...]
     points: float
-    counts_until: date
-    full_weight_until: date
+    # None while a measure is in force until lifted: no end date is known yet.
+    counts_until: date | None
+    full_weight_until: date | None
     state: str
     remediation_would_restore: float | None
     # Kept unrounded so that totals are exact; ``points`` is the published, rounded figure.
     exact_points: float = field(repr=False)
+    measure: str | None = None
+    in_force: bool = False
+    # For a record of a case that another record counts for: that record's ref.
+    counted_under: str | None = None
 
     def factors_dict(self) -> dict[str, float]:
         """Return the factors as a name → value mapping."""
@@ -126,10 +158,56 @@ class Contribution:
             "base_points": self.base_points,
             "factors": self.factors_dict(),
             "points": self.points,
-            "counts_until": self.counts_until.isoformat(),
+            "counts_until": _iso(self.counts_until),
             "state": self.state,
-            "full_weight_until": self.full_weight_until.isoformat(),
+            "full_weight_until": _iso(self.full_weight_until),
             "remediation_would_restore": self.remediation_would_restore,
+            "measure": self.measure,
+            "in_force": self.in_force,
+            "counted_under": self.counted_under,
+        }
+
+
+def _iso(day: date | None) -> str | None:
+    """Return a date as ISO text, or None."""
+    return day.isoformat() if day is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """How a rulebook treats one kind of measure (``[[measures]]``)."""
+
+    kind: str
+    label: str
+    # A sanction flags the entity "under sanction" while in force and caps its score.
+    sanction: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the measure rule as JSON-ready data."""
+        return {"kind": self.kind, "label": self.label, "sanction": self.sanction}
+
+
+@dataclass(frozen=True, slots=True)
+class SanctionInForce:
+    """A sanction in force on the score's date, to be shown before the score itself."""
+
+    record: str
+    measure: str
+    label: str
+    since: date
+    # None: in force until lifted.
+    until: date | None
+    under_appeal: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the sanction as JSON-ready data."""
+        return {
+            "record": self.record,
+            "measure": self.measure,
+            "label": self.label,
+            "since": self.since.isoformat(),
+            "until": _iso(self.until),
+            "under_appeal": self.under_appeal,
         }
 
 
@@ -150,6 +228,14 @@ class Score:
     credits: float
     credits_capped: float
     contributions: tuple[Contribution, ...]
+    sanctions: tuple[SanctionInForce, ...] = ()
+    # True when ``measures.sanction_score_at_most`` lowered the value.
+    sanction_capped: bool = False
+
+    @property
+    def under_sanction(self) -> bool:
+        """Tell whether any sanction is in force on the score's date."""
+        return bool(self.sanctions)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the score as JSON-ready data with the API's stable keys."""
@@ -165,6 +251,9 @@ class Score:
             "credits": self.credits,
             "credits_capped": self.credits_capped,
             "contributions": [c.to_dict() for c in self.contributions],
+            "under_sanction": self.under_sanction,
+            "sanctions": [s.to_dict() for s in self.sanctions],
+            "sanction_capped": self.sanction_capped,
         }
 
 
@@ -217,6 +306,10 @@ class Rulebook:
     appeal_file_within_days: int
     appeal_decide_within_days: int
     official_public_years_after_term: int
+    # Optional ``[measures]``: a version without it scores every record as a dated finding.
+    measures: tuple[Measure, ...] = ()
+    sanction_score_at_most: float | None = None
+    lifted_stops_counting: bool = True
     source: str = field(default="", compare=False)
 
     @property
@@ -227,6 +320,10 @@ class Rulebook:
     def category_weight(self, category: str) -> float:
         """Return the weight of a category (``category_weights``; 1.0 when not listed)."""
         return self.category_weights.get(category, 1.0)
+
+    def measure(self, kind: str | None) -> Measure | None:
+        """Return the rule for a measure kind, or None when this version has none for it."""
+        return next((m for m in self.measures if m.kind == kind), None)
 
     def band_for(self, value: float) -> Band:
         """Return the band holding ``value`` (``bands``); outside them, the nearest end band."""
@@ -267,4 +364,15 @@ class Rulebook:
                 "decide_within_days": self.appeal_decide_within_days,
             },
             "officials": {"public_years_after_term": self.official_public_years_after_term},
+        } | self._measures_dict()
+
+    def _measures_dict(self) -> dict[str, Any]:
+        """Return ``[measures]`` as JSON-ready data; empty for a version without it."""
+        if not self.measures:
+            return {}
+        measures = {
+            "sanction_score_at_most": self.sanction_score_at_most,
+            "lifted_stops_counting": self.lifted_stops_counting,
+            "kinds": [m.to_dict() for m in self.measures],
         }
+        return {"measures": measures}

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
 
-from scoring.model import CATEGORIES, SEVERITIES, Band, Rulebook
+from scoring.model import CATEGORIES, MEASURES, SEVERITIES, Band, Measure, Rulebook
 
 DEFAULT_JURISDICTION = "default"
 # ISO 3166-1 alpha-2, optionally followed by ISO 3166-2 subdivision parts ("GB-WLS", "US-CA").
@@ -94,6 +94,13 @@ class _Table:
         if not isinstance(value, dict):
             raise self.fail(key, "must be a table")
         return _Table(value, self.source, self.where(key))
+
+    def flag(self, key: str) -> bool:
+        """Return a required true or false."""
+        value = self.raw(key)
+        if not isinstance(value, bool):
+            raise self.fail(key, f"must be true or false (got {value!r})")
+        return value
 
     def tables(self, key: str) -> list[_Table]:
         """Return a required, non-empty array of tables."""
@@ -198,6 +205,34 @@ def _weights(root: _Table) -> MappingProxyType[str, float]:
     return _category_weights(root.table("category_weights"))
 
 
+def _measure_kinds(table: _Table) -> tuple[Measure, ...]:
+    """Read ``[[measures.kinds]]``: known kinds, each once, with a label and a sanction flag."""
+    kinds: list[Measure] = []
+    for entry in table.tables("kinds"):
+        kind = entry.text("kind")
+        if kind not in MEASURES:
+            raise entry.fail("kind", f"unknown measure {kind!r} (measures: {', '.join(MEASURES)})")
+        if any(m.kind == kind for m in kinds):
+            raise entry.fail("kind", f"duplicate measure {kind!r}")
+        kinds.append(Measure(kind, entry.text("label"), entry.flag("sanction")))
+        entry.done()
+    return tuple(kinds)
+
+
+def _measures(root: _Table) -> dict[str, Any]:
+    """Read the optional ``[measures]``: how measures in force for a period are scored."""
+    if "measures" not in root.data:
+        return {}
+    table = root.table("measures")
+    found = {
+        "measures": _measure_kinds(table),
+        "sanction_score_at_most": table.number("sanction_score_at_most", None),
+        "lifted_stops_counting": table.flag("lifted_stops_counting"),
+    }
+    table.done()
+    return found
+
+
 def parse_rulebook(data: Mapping[str, Any], source: str) -> Rulebook:
     """Validate a parsed TOML document from ``source`` and build its ``Rulebook``."""
     root = _Table(data, source)
@@ -229,6 +264,7 @@ def parse_rulebook(data: Mapping[str, Any], source: str) -> Rulebook:
         appeal_decide_within_days=appeals.whole("decide_within_days", minimum=1),
         official_public_years_after_term=officials.whole("public_years_after_term"),
         source=source,
+        **_measures(root),
     )
     for table in (root, score, repeat, remediation, commendations, flags, appeals, officials):
         table.done()
