@@ -15,6 +15,7 @@ from portal.models.enums import (
     RecordStatus,
     RequestStatus,
     Role,
+    Measure,
     Severity,
 )
 from portal.models.records import Appeal, Record, RecordRevision, Response
@@ -46,6 +47,7 @@ __all__ = [
     "ReportIssue",
     "Response",
     "Role",
+    "Measure",
     "Severity",
     "User",
     "utcnow",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from scoring.model import MEASURES
+
 
 class EntityKind(StrEnum):
     """What sort of body an entity is."""
@@ -91,3 +93,8 @@ KIND_LABELS = {
     EntityKind.GOVERNMENT_BODY: "Government bodies",
     EntityKind.OFFICIAL: "Public officials",
 }
+
+
+# Kept from scoring's vocabulary, its one home: a rulebook prices each kind.
+Measure = StrEnum("Measure", {kind.upper(): kind for kind in MEASURES})  # type: ignore[misc]
+Measure.__doc__ = "What a record imposes: a debarment, suspension, listing, fine ..."

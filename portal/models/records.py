@@ -30,6 +30,17 @@ class Record(SQLModel, table=True):
         sa.CheckConstraint(
             "(penalty_amount IS NULL) = (penalty_currency IS NULL)", name="penalty_has_currency"
         ),
+        sa.CheckConstraint(
+            "in_force_until IS NULL OR in_force_from IS NULL OR in_force_until >= in_force_from",
+            name="in_force_order",
+        ),
+        sa.CheckConstraint(
+            "(lifted_on IS NULL) = (lifted_reason IS NULL)", name="lifted_has_reason"
+        ),
+        sa.CheckConstraint(
+            "(pending_lift_on IS NULL) = (pending_lift_reason IS NULL)",
+            name="pending_lift_has_reason",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -50,6 +61,22 @@ class Record(SQLModel, table=True):
     source_url: str | None = Field(default=None, max_length=1000)
     source_id: str | None = Field(default=None, max_length=200)
     remediated_on: date | None = None
+    # A measure in force for a period (scoring.model.MEASURES); until empty = until lifted.
+    measure: str | None = Field(default=None, max_length=30, index=True)
+    in_force_from: date | None = None
+    in_force_until: date | None = None
+    lifted_on: date | None = None
+    lifted_reason: str | None = Field(default=None, sa_type=sa.Text)
+    # A lift waiting for a second regulator where the agency requires four eyes.
+    pending_lift_on: date | None = None
+    pending_lift_reason: str | None = Field(default=None, sa_type=sa.Text)
+    pending_lift_by_id: int | None = Field(default=None, foreign_key="user.id")
+    # The case this record enforces: another agency's decision, named or in the register.
+    case_agency: str | None = Field(default=None, max_length=200)
+    case_id: str | None = Field(default=None, max_length=200)
+    case_record_id: int | None = Field(default=None, foreign_key="record.id")
+    # Derived from the three above at write time: records with one key are one case.
+    case_key: str | None = Field(default=None, max_length=420, index=True)
     status: RecordStatus = enum_field(RecordStatus, "record_status", default=RecordStatus.DRAFT)
     revision: int = 1
     status_reason: str | None = Field(default=None, sa_type=sa.Text)

@@ -65,6 +65,8 @@ class Entity(SQLModel, table=True):
     band: str | None = Field(default=None, max_length=2, index=True)
     trusted: bool = False
     watchlist: bool = False
+    # A sanction in force on the day the score was computed (debarred, suspended, listed).
+    under_sanction: bool = Field(default=False, index=True)
     score_rulebook: str | None = Field(default=None, max_length=60)
     merged_into_id: int | None = Field(default=None, foreign_key="entity.id")
     created_at: datetime = Field(default_factory=utcnow)

@@ -39,14 +39,18 @@ from portal.services.audit import chain_head
 from portal.services.entities import ENTITY_COLUMNS
 from portal.services.public import records_in_view
 from portal.services.records import RECORD_COLUMNS
+from scoring.model import MEASURES
 
 BATCH = 2000
 Row = dict[str, Any]
 
 # Derived columns after the import columns; the importer refuses them, so
 # `?columns=import` leaves them out and the file can be imported again.
-ENTITY_EXTRA = ("score", "band", "trusted", "watchlist", "score_rulebook")
-RECORD_EXTRA = ("ref", "agency", "status", "published_at", "remediated_on", "revision")
+ENTITY_EXTRA = ("score", "band", "trusted", "watchlist", "under_sanction", "score_rulebook")
+RECORD_EXTRA = (
+    "ref", "agency", "status", "published_at", "remediated_on", "revision",
+    "lifted_on", "lifted_reason", "in_force_now",
+)  # fmt: skip
 VARIANTS = ("full", "import")
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
@@ -130,12 +134,13 @@ def _batches(session: Session, stmt: Select[Any], key: Any, batch: int) -> Itera
 _ENTITY_FIELDS = (
     "id", "name", "kind", "slug", "sector", "registration_id", "address", "website",
     "role_title", "term_start", "term_end", "score", "band", "trusted", "watchlist",
-    "score_rulebook",
+    "under_sanction", "score_rulebook",
 )  # fmt: skip
 _RECORD_FIELDS = (
     "id", "ref", "nature", "category", "severity", "title", "summary", "statute",
     "occurred_on", "decided_on", "published_at", "penalty_amount", "penalty_currency",
-    "source_url", "source_id", "remediated_on", "status", "revision",
+    "source_url", "source_id", "remediated_on", "status", "revision", "measure",
+    "in_force_from", "in_force_until", "lifted_on", "lifted_reason", "case_agency", "case_id",
 )  # fmt: skip
 
 
@@ -186,10 +191,12 @@ def entity_rows(session: Session, today: date | None = None, batch: int = BATCH)
 
 
 def _record_select(agency_id: int | None, violations_only: bool) -> Select[Any]:
-    """Public records with their entity's slug, kind and term and their agency."""
+    """Public records with their entity's slug, kind and term, their agency and case."""
+    origin = aliased(Record)
     stmt = (
         select(
             *(getattr(Record, name) for name in _RECORD_FIELDS),
+            col(origin.ref).label("case_record"),
             col(Entity.slug).label("entity_slug"),
             col(Entity.registration_id).label("entity_registration_id"),
             col(Entity.kind).label("_entity_kind"),
@@ -200,6 +207,7 @@ def _record_select(agency_id: int | None, violations_only: bool) -> Select[Any]:
         )
         .join(Entity, col(Entity.id) == Record.entity_id)
         .join(Agency, col(Agency.id) == Record.agency_id)
+        .outerjoin(origin, col(origin.id) == Record.case_record_id)
         .where(col(Record.status).in_(PUBLIC_STATUSES), col(Entity.merged_into_id).is_(None))
     )
     if agency_id is not None:
@@ -226,7 +234,20 @@ def record_rows(
             row = r._asdict()
             for key in ("nature", "severity", "status"):
                 row[key] = str(row[key])
+            row["in_force_now"] = measure_in_force(row, day)
             yield row
+
+
+def measure_in_force(row: Row, day: date) -> bool | None:
+    """Whether a record's measure is in force on a day; None for a record without a period."""
+    if not row.get("measure") or not (row.get("in_force_from") or row.get("in_force_until")):
+        return None
+    start, until, lifted = row.get("in_force_from"), row.get("in_force_until"), row.get("lifted_on")
+    return (
+        (start is None or start <= day)
+        and (until is None or day <= until)
+        and (lifted is None or day < lifted)
+    )
 
 
 def cell(value: Any) -> str:
@@ -319,6 +340,12 @@ ENTITY_FIELDS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("band", "string", "Current band A-E (derived; not imported).", {}),
     ("trusted", "boolean", "Trusted mark (derived; not imported).", {}),
     ("watchlist", "boolean", "On the watchlist (derived; not imported).", {}),
+    (
+        "under_sanction",
+        "boolean",
+        "A debarment, suspension or listing is in force (derived; not imported).",
+        {},
+    ),
     ("score_rulebook", "string", "Rulebook id and version of the score (derived).", {}),
 )
 RECORD_FIELDS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
@@ -341,6 +368,17 @@ RECORD_FIELDS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("penalty_amount", "number", "Penalty as a decimal, in penalty_currency.", {"minimum": 0}),
     ("penalty_currency", "string", "ISO 4217 currency of the penalty.", {}),
     ("source_url", "string", "The agency's own publication.", {}),
+    (
+        "measure",
+        "string",
+        "What the record imposes: " + ", ".join(MEASURES) + ".",
+        {"enum": list(MEASURES)},
+    ),
+    ("in_force_from", "date", "First day the measure is in force.", {}),
+    ("in_force_until", "date", "Last day it is in force; empty: until lifted.", {}),
+    ("case_agency", "string", "Agency that decided the case this record enforces.", {}),
+    ("case_id", "string", "That agency's identifier of the case.", {}),
+    ("case_record", "string", "Ref of the originating record, when it is in the register.", {}),
     ("ref", "string", "The register's public reference (derived).", {"unique": True}),
     ("agency", "string", "Slug of the publishing agency (derived).", {}),
     (
@@ -352,6 +390,14 @@ RECORD_FIELDS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("published_at", "datetime", "When the register published it, UTC (derived).", {}),
     ("remediated_on", "date", "Remediation verified by the agency from (derived).", {}),
     ("revision", "integer", "Revision number; above 1 after a correction (derived).", {}),
+    ("lifted_on", "date", "The day the measure was lifted early (derived).", {}),
+    ("lifted_reason", "string", "The agency's public reason for lifting it (derived).", {}),
+    (
+        "in_force_now",
+        "boolean",
+        "Whether the measure is in force on the export's day; empty without a period.",
+        {},
+    ),
 )
 
 

@@ -49,6 +49,18 @@ def choice(
         raise FieldError(f"must be one of {allowed} (got {value!r})") from None
 
 
+def optional_choice(value: str | None, enum_cls: type[StrEnum]) -> StrEnum | None:
+    """One of an enum's values, case-insensitive, or None when empty."""
+    if not (value or "").strip():
+        return None
+    return choice(value, enum_cls)
+
+
+def fold_key(value: str) -> str:
+    """Text as a comparison key: case and runs of spaces do not matter."""
+    return " ".join(value.casefold().split())
+
+
 def iso_date(
     value: str | None, *, required: bool = False, today: date | None = None
 ) -> date | None:

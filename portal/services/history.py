@@ -59,7 +59,17 @@ def _facts(state: dict) -> scoring.RecordFacts:
         status=state["status"],
         published_on=datetime.fromisoformat(published).date() if published else None,
         remediated_on=date.fromisoformat(remediated) if remediated else None,
+        measure=state.get("measure"),
+        in_force_from=_day(state.get("in_force_from")),
+        in_force_until=_day(state.get("in_force_until")),
+        lifted_on=_day(state.get("lifted_on")),
+        case=state.get("case_key"),
     )
+
+
+def _day(value: str | None) -> date | None:
+    """A logged ISO date, or None for a state logged before the field existed."""
+    return date.fromisoformat(value) if value else None
 
 
 def score_as_of(session: Session, entity: Entity, day: date) -> scoring.Score:

@@ -14,6 +14,7 @@ from portal.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal.models import (
     Agency,
     Entity,
+    Measure,
     Nature,
     Record,
     RecordRevision,
@@ -42,6 +43,12 @@ RECORD_COLUMNS = (
     "penalty_amount",
     "penalty_currency",
     "source_url",
+    "measure",
+    "in_force_from",
+    "in_force_until",
+    "case_agency",
+    "case_id",
+    "case_record",
 )
 # The fields a correction may change; each change is kept as a new revision.
 CORRECTABLE = (
@@ -55,10 +62,13 @@ CORRECTABLE = (
     "penalty_amount",
     "penalty_currency",
     "source_url",
+    "measure",
+    "in_force_from",
+    "in_force_until",
 )
 
 
-REVISION_FIELDS = ("nature", *CORRECTABLE, "remediated_on")
+REVISION_FIELDS = ("nature", *CORRECTABLE, "remediated_on", "lifted_on")
 
 
 @dataclass
@@ -77,6 +87,13 @@ class RecordInput:
     penalty_currency: str | None = None
     source_url: str | None = None
     source_id: str | None = None
+    measure: Measure | None = None
+    in_force_from: date | None = None
+    in_force_until: date | None = None
+    case_agency: str | None = None
+    case_id: str | None = None
+    # The ref of the originating record, when the case is in the register.
+    case_record: str | None = None
 
 
 def parse_record(row: Mapping[str, str | None], agency: Agency, today: date) -> RecordInput:
@@ -103,6 +120,12 @@ def parse_record(row: Mapping[str, str | None], agency: Agency, today: date) -> 
         "penalty_currency": take("penalty_currency", fields.currency),
         "source_url": take("source_url", fields.url),
         "source_id": take("source_id", fields.text, max_length=200),
+        "measure": take("measure", fields.optional_choice, Measure),
+        "in_force_from": take("in_force_from", fields.iso_date),
+        "in_force_until": take("in_force_until", fields.iso_date),
+        "case_agency": take("case_agency", fields.text, max_length=200),
+        "case_id": take("case_id", fields.text, max_length=200),
+        "case_record": take("case_record", fields.text, max_length=20),
     }
     check_record_rules(data, agency, errors)
     if errors:
@@ -123,6 +146,43 @@ def check_record_rules(data: Mapping[str, Any], agency: Agency, errors: dict[str
         errors.setdefault("penalty_currency", "is required with a penalty amount")
     if data.get("penalty_currency") and data.get("penalty_amount") is None:
         errors.setdefault("penalty_amount", "is required with a currency")
+    check_measure_rules(data, errors)
+
+
+def check_measure_rules(data: Mapping[str, Any], errors: dict[str, str]) -> None:
+    """A period belongs to a measure and runs forwards; a case id names its agency."""
+    start, until = data.get("in_force_from"), data.get("in_force_until")
+    if (start or until) and not data.get("measure"):
+        errors.setdefault("measure", "is required with in_force_from or in_force_until")
+    if start and until and until < start:
+        errors.setdefault("in_force_until", "is before in_force_from")
+    if data.get("case_id") and not data.get("case_agency"):
+        errors.setdefault("case_agency", "is required with case_id")
+    if data.get("case_record") and data.get("case_id"):
+        errors.setdefault("case_record", "give either case_record or case_agency and case_id")
+
+
+def case_key_of(session: Session, record: Record) -> str | None:
+    """The key shared by every record of one case: the case named, or the origin's key."""
+    if record.case_id:
+        return f"{fields.fold_key(record.case_agency or '')}:{fields.fold_key(record.case_id)}"
+    if record.case_record_id:
+        origin = session.get(Record, record.case_record_id)
+        if origin is not None:
+            return origin.case_key or f"ref:{origin.ref}"
+    return None
+
+
+def _case_origin(session: Session, ref: str | None, agency: Agency) -> int | None:
+    """The id of the record a new one enforces, by ref; it must be public and another's."""
+    if not ref:
+        return None
+    origin = session.exec(select(Record).where(Record.ref == ref.strip().upper())).first()
+    if origin is None or origin.status not in (RecordStatus.PUBLISHED, RecordStatus.UNDER_APPEAL):
+        raise ValidationFailed(
+            "The case record is not valid.", {"case_record": f"no public record has ref {ref!r}"}
+        )
+    return origin.id
 
 
 def record_by_ref(session: Session, ref: str) -> Record:
@@ -151,6 +211,11 @@ def snapshot(record: Record) -> dict[str, Any]:
         "remediated_on": record.remediated_on,
         "status": record.status,
         "revision": record.revision,
+        "measure": record.measure,
+        "in_force_from": record.in_force_from,
+        "in_force_until": record.in_force_until,
+        "lifted_on": record.lifted_on,
+        "case_key": record.case_key,
     }
 
 
@@ -168,14 +233,18 @@ def create_record(
     """Create a draft finding of an agency about an entity."""
     require(may_act_for_agency(actor, agency.id or 0), f"write findings for {agency.name}")
     now = utcnow()
+    values = vars(data).copy()
+    origin = _case_origin(session, values.pop("case_record"), agency)
     record = Record(
         ref=f"R-{now.year}-{next_value(session, 'record'):06d}",
         entity_id=entity.id,
         agency_id=agency.id,
         created_by_id=actor.user_id,
         status=RecordStatus.DRAFT,
-        **vars(data),
+        case_record_id=origin,
+        **values,
     )
+    record.case_key = case_key_of(session, record)
     session.add(record)
     session.flush()
     log_record_event(session, actor, "record.created", record)

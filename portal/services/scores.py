@@ -35,6 +35,11 @@ def record_facts(record: Record) -> scoring.RecordFacts:
         status=str(record.status),
         published_on=record.published_at.date() if record.published_at else None,
         remediated_on=record.remediated_on,
+        measure=record.measure,
+        in_force_from=record.in_force_from,
+        in_force_until=record.in_force_until,
+        lifted_on=record.lifted_on,
+        case=record.case_key,
     )
 
 
@@ -74,6 +79,7 @@ def _score_columns(result: scoring.Score) -> dict[str, object]:
         "band": result.band,
         "trusted": result.trusted,
         "watchlist": result.watchlist,
+        "under_sanction": result.under_sanction,
         "score_rulebook": f"{result.rulebook_id} {result.rulebook_version}",
     }
 
@@ -87,6 +93,7 @@ _ENTITY_COLUMNS = (
     Entity.band,
     Entity.trusted,
     Entity.watchlist,
+    Entity.under_sanction,
     Entity.score_rulebook,
 )
 _RECORD_COLUMNS = (
@@ -99,6 +106,11 @@ _RECORD_COLUMNS = (
     Record.status,
     Record.published_at,
     Record.remediated_on,
+    Record.measure,
+    Record.in_force_from,
+    Record.in_force_until,
+    Record.lifted_on,
+    Record.case_key,
 )
 
 
@@ -120,7 +132,8 @@ def score_changes(
         )
     ).all()
     by_entity: dict[int, list[scoring.RecordFacts]] = {}
-    for entity_id, ref, nature, category, severity, decided, status, published, remedied in records:
+    for entity_id, ref, nature, category, severity, decided, status, published, *rest in records:
+        remedied, measure, in_force_from, in_force_until, lifted, case = rest
         by_entity.setdefault(entity_id, []).append(
             scoring.RecordFacts(
                 ref,
@@ -131,6 +144,11 @@ def score_changes(
                 str(status),
                 published.date() if published else None,
                 remedied,
+                str(measure) if measure else None,
+                in_force_from,
+                in_force_until,
+                lifted,
+                case,
             )
         )
     changes = []

@@ -80,6 +80,6 @@ def test_jurisdiction_page_counts_its_parts(client, db):
     assert "United Kingdom" in html
     assert 'href="/jurisdictions/GB-WLS"' in html
     assert "Welsh finding" in html
-    assert 'href="/methodology/GB/2024.1"' in html
+    assert 'href="/methodology/GB/2026.2"' in html
     assert client.get("/jurisdictions/gb-wls").status_code == 200
     assert client.get("/jurisdictions/ZZ").status_code == 404

@@ -20,8 +20,11 @@ def test_shipped_rulebooks_load() -> None:
     assert [(r.id, r.version) for r in shipped.all()] == [
         ("default", "2020.1"),
         ("default", "2026.1"),
+        ("default", "2026.2"),
         ("GB", "2024.1"),
+        ("GB", "2026.2"),
         ("US-CA", "2023.1"),
+        ("US-CA", "2026.2"),
     ]
     assert shipped.families() == ("default", "GB", "US-CA")
     assert default_rulebooks() is shipped
