@@ -11,11 +11,11 @@ from portal.models.enums import (
     AppealStatus,
     ClaimStatus,
     EntityKind,
+    Measure,
     Nature,
     RecordStatus,
     RequestStatus,
     Role,
-    Measure,
     Severity,
 )
 from portal.models.records import Appeal, Record, RecordRevision, Response
