@@ -1,0 +1,144 @@
+"""Measures in force on real rows: stored flags, lifting with four eyes, one case counted once."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlmodel import select
+
+from portal.errors import Conflict, PermissionDenied, ValidationFailed
+from portal.models import AuditEvent, Entity, Record
+from portal.services.access import Actor
+from portal.services.history import score_as_of
+from portal.services.measures import confirm_lift, lift_measure
+from tests.factories import make_agency, make_entity, make_record, make_user
+
+pytestmark = pytest.mark.db
+
+PROCUREMENT = ["public_procurement"]
+TODAY = date.today()
+
+
+def _debar(session, agency, entity, **kwargs):
+    """A serious procurement debarment decided nine years ago, in force until lifted."""
+    values = {
+        "category": "public_procurement",
+        "severity": "serious",
+        "title": "Collusive practice in a road contract",
+        "decided_on": (TODAY - timedelta(days=9 * 365)).isoformat(),
+        "measure": "debarment",
+    }
+    return make_record(session, agency, entity, **(values | kwargs))
+
+
+@pytest.fixture
+def bank(db):
+    """A development bank that requires four eyes, two of its regulators, and a firm."""
+    with db.writing() as session:
+        agency = make_agency(
+            session,
+            "wb",
+            name="World Bank Sanctions Board",
+            categories=PROCUREMENT,
+            requires_second_approval=True,
+        )
+        firm = make_entity(session, "Todini Costruzioni Generali SpA", jurisdiction="GB")
+        users = [
+            make_user(session, f"{n}@wb.example", "regulator", agency="wb") for n in ("one", "two")
+        ]
+        record = _debar(session, agency, firm)
+        actors = [Actor(f"user:{u.id}", u.role, u.id, agency_id=agency.id) for u in users]
+        return {"agency_id": agency.id, "entity_id": firm.id, "ref": record.ref, "actors": actors}
+
+
+def _entity(db, entity_id):
+    with db.session() as session:
+        return session.get(Entity, entity_id)
+
+
+def _record(session, ref):
+    return session.exec(select(Record).where(Record.ref == ref)).one()
+
+
+def test_a_debarment_in_force_for_nine_years_flags_the_entity_and_holds_its_band(db, bank):
+    firm = _entity(db, bank["entity_id"])
+    assert firm.under_sanction and firm.band == "D" and firm.score == 59.0
+
+
+def test_a_lift_needs_a_second_regulator_and_then_stops_the_measure(db, bank):
+    one, two = bank["actors"]
+    with db.writing() as session:
+        lift_measure(session, one, _record(session, bank["ref"]), TODAY, "Debarment overturned")
+    assert _entity(db, bank["entity_id"]).under_sanction, "a proposal alone changes nothing"
+    with db.writing() as session, pytest.raises(PermissionDenied):
+        confirm_lift(session, one, _record(session, bank["ref"]))
+    with db.writing() as session:
+        confirm_lift(session, two, _record(session, bank["ref"]))
+    firm = _entity(db, bank["entity_id"])
+    assert not firm.under_sanction and firm.score == 100.0
+    with db.session() as session:
+        record = _record(session, bank["ref"])
+        assert (record.lifted_on, record.lifted_reason) == (TODAY, "Debarment overturned")
+        actions = session.exec(
+            select(AuditEvent.action).where(AuditEvent.object_id == bank["ref"])
+        ).all()
+        replayed = score_as_of(session, session.get(Entity, bank["entity_id"]), TODAY)
+    assert actions[-2:] == ["record.lift_proposed", "record.lifted"]
+    # The change log's replay of the record agrees: lifted today, so it no longer counts.
+    assert not replayed.under_sanction and replayed.contributions[0].state == "expired"
+
+
+def test_another_agency_cannot_lift_and_a_lift_needs_a_reason_and_a_date_in_range(db, bank):
+    with db.writing() as session:
+        make_agency(session, "adb", name="Asian Development Bank", categories=PROCUREMENT)
+        other = make_user(session, "x@adb.example", "regulator", agency="adb")
+        outsider = Actor(f"user:{other.id}", other.role, other.id, agency_id=other.agency_id)
+    one = bank["actors"][0]
+    with db.writing() as session:
+        record = _record(session, bank["ref"])
+        with pytest.raises(PermissionDenied):
+            lift_measure(session, outsider, record, TODAY, "Not ours to lift")
+        with pytest.raises(ValidationFailed):
+            lift_measure(session, one, record, TODAY, "   ")
+        with pytest.raises(ValidationFailed):
+            lift_measure(session, one, record, TODAY + timedelta(days=1), "Tomorrow")
+    with db.writing() as session:
+        firm = session.get(Entity, bank["entity_id"])
+        plain = make_record(session, _agency(session), firm, category="public_procurement")
+        with pytest.raises(Conflict):
+            lift_measure(session, Actor.cli("t"), plain, TODAY, "No measure on it")
+
+
+def _agency(session):
+    from portal.models import Agency
+
+    return session.exec(select(Agency).where(Agency.slug == "wb")).one()
+
+
+def test_three_agencies_publishing_one_case_move_the_score_once(db, bank):
+    with db.writing() as session:
+        firm = session.get(Entity, bank["entity_id"])
+        origin = _record(session, bank["ref"])
+        for slug, name in (("adb", "Asian Development Bank"), ("afdb", "African Development Bank")):
+            agency = make_agency(session, slug, name=name, categories=PROCUREMENT)
+            _debar(session, agency, firm, case_record=origin.ref)
+    with db.session() as session:
+        keys = session.exec(select(Record.case_key).where(Record.entity_id == bank["entity_id"]))
+        assert set(keys.all()) == {None, f"ref:{bank['ref']}"}
+        result = score_as_of(session, session.get(Entity, bank["entity_id"]), TODAY)
+    states = sorted(c.state for c in result.contributions)
+    assert states == ["counting", "same_case", "same_case"]
+    assert result.deductions == 12.0
+
+
+def test_a_period_that_runs_backwards_or_lacks_a_measure_is_refused(db, bank):
+    with db.writing() as session:
+        agency = _agency(session)
+        firm = session.get(Entity, bank["entity_id"])
+        with pytest.raises(ValidationFailed) as backwards:
+            _debar(session, agency, firm, in_force_from="2024-05-01", in_force_until="2024-01-01")
+        with pytest.raises(ValidationFailed) as no_measure:
+            _debar(session, agency, firm, measure="", in_force_until="2024-01-01")
+    assert "in_force_until" in backwards.value.details
+    assert "measure" in no_measure.value.details
