@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 import pycountry
 
+from portal.services.countries import extra_code_name
+
 # Direction overrides and isolates can make a name display as something else.
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -117,7 +119,7 @@ def url(value: str | None) -> str | None:
 
 
 def jurisdiction_code(value: str | None) -> str:
-    """An ISO 3166-1 alpha-2 country or ISO 3166-2 subdivision code."""
+    """An ISO 3166-1 alpha-2 country or ISO 3166-2 subdivision code (or XK, Kosovo)."""
     value = (value or "").strip().upper()
     if not value:
         raise FieldError("is required")
@@ -133,4 +135,4 @@ def jurisdiction_name(code: str) -> str | None:
         # pycountry appends other official names in brackets: "Wales [Cymru GB-CYM]".
         return re.sub(r"\s*\[.*\]$", "", subdivision.name) if subdivision else None
     country = pycountry.countries.get(alpha_2=code)
-    return country.name if country else None
+    return country.name if country else extra_code_name(code)
