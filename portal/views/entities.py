@@ -26,6 +26,11 @@ def detail(slug: str) -> str:
     rulebook = scoring.default_rulebooks().select(entity.jurisdiction_code, page.score.as_of)
     chart, history_years = history_view(entity.name, history, rulebook)
     states = {c.record: c.state for c in page.score.contributions}
+    by_ref = {r.ref: r for r in page.records}
+    also = {}
+    for c in page.score.contributions:
+        if c.counted_under and c.record in by_ref:
+            also.setdefault(c.counted_under, []).append(by_ref[c.record])
     return render_template(
         "entities/detail.html",
         page=page,
@@ -34,6 +39,12 @@ def detail(slug: str) -> str:
         alphabets=[a.capitalize() for a in scripts(entity.name)],
         jurisdiction=jurisdiction_name(entity.jurisdiction_code) or entity.jurisdiction_code,
         titles={r.ref: r.title for r in page.records},
+        also_enforced=also,
+        sanction_agencies={
+            s.record: page.agency_names.get(by_ref[s.record].agency_id, "")
+            for s in page.score.sanctions
+            if s.record in by_ref
+        },
         history_chart=chart,
         history_years=history_years,
         groups=[

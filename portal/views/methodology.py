@@ -16,6 +16,9 @@ EXAMPLE_TITLES = {
     "EXAMPLE-2": "Failure to answer subject access requests",
     "EXAMPLE-3": "Unpermitted waste storage, since put right",
     "EXAMPLE-4": "Data protection certification awarded",
+    "EXAMPLE-5": "Debarred for collusion in a road contract",
+    "EXAMPLE-6": "Cross-debarment of the same case",
+    "EXAMPLE-7": "Suspension from tenders, since ended",
 }
 
 
@@ -65,6 +68,49 @@ def worked_example(rulebook: scoring.Rulebook, today: date) -> scoring.Score:
     return scoring.score(facts, records, rulebook, today)
 
 
+def sanction_example(rulebook: scoring.Rulebook, today: date) -> scoring.Score:
+    """A fictional firm under a debarment in force, cross-debarred by a second agency."""
+    days = lambda n: today - timedelta(days=n)  # noqa: E731
+    case = "example-bank:case-17"
+    debarment = {"measure": "debarment", "case": case}
+    records = [
+        scoring.RecordFacts(
+            "EXAMPLE-5",
+            "violation",
+            "public_procurement",
+            "serious",
+            days(6 * 365),
+            "published",
+            days(6 * 365 - 5),
+            in_force_until=today + timedelta(days=400),
+            **debarment,
+        ),
+        scoring.RecordFacts(
+            "EXAMPLE-6",
+            "violation",
+            "public_procurement",
+            "serious",
+            days(6 * 365 - 60),
+            "published",
+            days(6 * 365 - 65),
+            **debarment,
+        ),
+        scoring.RecordFacts(
+            "EXAMPLE-7",
+            "violation",
+            "public_procurement",
+            "moderate",
+            days(3 * 365),
+            "published",
+            days(3 * 365 - 3),
+            measure="suspension",
+            in_force_until=days(200),
+        ),
+    ]
+    facts = scoring.EntityFacts("business", rulebook.jurisdiction)
+    return scoring.score(facts, records, rulebook, today)
+
+
 @bp.get("/")
 def index() -> str:
     """Every rulebook in force today, with a worked example, and links to older versions."""
@@ -78,6 +124,7 @@ def index() -> str:
         in_force=in_force,
         all_versions=rulebooks.all(),
         example=worked_example(default, today),
+        sanction=sanction_example(default, today) if default.measures else None,
         example_titles=EXAMPLE_TITLES,
     )
 

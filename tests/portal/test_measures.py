@@ -142,3 +142,29 @@ def test_a_period_that_runs_backwards_or_lacks_a_measure_is_refused(db, bank):
             _debar(session, agency, firm, measure="", in_force_until="2024-01-01")
     assert "in_force_until" in backwards.value.details
     assert "measure" in no_measure.value.details
+
+
+def test_the_entity_page_says_debarred_first_and_shows_the_other_agencies_under_it(
+    db, bank, client
+):
+    with db.writing() as session:
+        firm = session.get(Entity, bank["entity_id"])
+        origin = _record(session, bank["ref"])
+        adb = make_agency(session, "adb", name="Asian Development Bank", categories=PROCUREMENT)
+        other = _debar(session, adb, firm, case_record=origin.ref)
+        slug, other_ref = firm.slug, other.ref
+    html = client.get(f"/entities/{slug}").get_data(as_text=True)
+    notice = html.index("Under sanction")
+    assert notice < html.index('id="score-heading"')
+    assert "Debarred</strong> by World Bank Sanctions Board" in html[notice:]
+    assert "in force until lifted" in html[notice : html.index('id="score-heading"')]
+    assert "Good standing" not in html
+    assert f'Also enforced by Asian Development Bank (<a href="/records/{other_ref}">' in html
+    assert "Same case, counted once" in html and "While in force (until lifted)" in html
+
+
+def test_the_methodology_explains_measures_with_a_worked_example(client):
+    html = client.get("/methodology/").get_data(as_text=True)
+    assert "Measures in force: debarments, suspensions, listings" in html
+    example = html[html.index("Worked example: a firm under sanction") :]
+    assert "Same case, counted once" in example and "held at most at 59.00" in example
