@@ -18,7 +18,7 @@ from portal.auth import init_auth
 from portal.config import ROOT, load_config, local_secret_key
 from portal.db import Database
 from portal.errors import ConfigError, Moved, PortalError
-from portal.search_index import init_search
+from portal.wiring import init_search
 
 log = logging.getLogger(__name__)
 htmx = Htmx()

@@ -15,14 +15,14 @@ from portal.auth import limiter
 from portal.errors import PortalError, ValidationFailed
 from portal.models import Agency, Jurisdiction, utcnow
 from portal.openapi import openapi_spec
-from portal.search_index import get_index
 from portal.services.directory import agency_page, jurisdiction_page
 from portal.services.exports import agency_list, jurisdiction_list
 from portal.services.history import score_as_of
 from portal.services.public import current_score, entity_view, public_records
 from portal.services.record_page import HistoryEntry, RecordPage, record_page
-from portal.services.searching import build_query, search_register, suggest_names
+from portal.services.search.searching import build_query, search_register, suggest_names
 from portal.views.serialise import entity_json, iso, page_json, record_json, score_json
+from portal.wiring import get_index
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100

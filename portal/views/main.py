@@ -19,7 +19,7 @@ from portal.models import (
     Record,
     RecordStatus,
 )
-from portal.services.indexing import head_seq
+from portal.services.search.documents import head_seq
 
 bp = Blueprint("main", __name__)
 
