@@ -6,7 +6,14 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
+from portal.db import Database
 from portal.services.search.index import SearchIndex
+
+
+def get_db() -> Database:
+    """The database of the current app."""
+    db: Database = current_app.extensions["portal.db"]
+    return db
 
 
 def init_search(app: Flask) -> SearchIndex:

@@ -10,7 +10,6 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 import scoring
-from portal.app import get_db
 from portal.auth import limiter
 from portal.errors import PortalError, ValidationFailed
 from portal.models import Agency, Jurisdiction, utcnow
@@ -22,7 +21,7 @@ from portal.services.public import current_score, entity_view, public_records
 from portal.services.record_page import HistoryEntry, RecordPage, record_page
 from portal.services.search.searching import build_query, search_register, suggest_names
 from portal.views.serialise import entity_json, iso, page_json, record_json, score_json
-from portal.wiring import get_index
+from portal.wiring import get_db, get_index
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100

@@ -6,7 +6,6 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from portal.app import get_db
 from portal.auth import limiter
 from portal.errors import PortalError
 from portal.services.api_writes import (
@@ -15,6 +14,7 @@ from portal.services.api_writes import (
     record_action_from_json,
 )
 from portal.views.serialise import record_json
+from portal.wiring import get_db
 
 bp = Blueprint("api_write", __name__, url_prefix="/api/v1")
 WRITE_LIMIT = "120 per minute"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from portal.app import get_db
 from portal.services.directory import agency_page, jurisdiction_page
 from portal.views.main import BAND_LABELS
+from portal.wiring import get_db
 
 bp = Blueprint("directory", __name__)
 

@@ -9,7 +9,6 @@ from flask import Blueprint, current_app, render_template
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from portal.app import get_db
 from portal.models import (
     KIND_LABELS,
     Agency,
@@ -20,6 +19,7 @@ from portal.models import (
     RecordStatus,
 )
 from portal.services.search.documents import head_seq
+from portal.wiring import get_db
 
 bp = Blueprint("main", __name__)
 

@@ -17,7 +17,6 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
-from portal.app import get_db
 from portal.auth import limiter
 from portal.openapi import openapi_spec
 from portal.services.audit import chain_head
@@ -36,6 +35,7 @@ from portal.services.exports import (
 from portal.services.feeds import feed_entries, feed_scope, render_atom
 from portal.services.ftm import ftm_chunks
 from portal.views.api import add_cors
+from portal.wiring import get_db
 
 bp = Blueprint("opendata", __name__)
 EXPORT_LIMIT = "60 per minute"

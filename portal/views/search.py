@@ -10,13 +10,12 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 from sqlmodel import select
 
-from portal.app import get_db
 from portal.errors import PortalError
 from portal.models import KIND_LABELS, KIND_SINGULAR, Agency
 from portal.services.fields import jurisdiction_name
 from portal.services.search.searching import build_query, search_register, suggest_names
 from portal.views.main import BAND_LABELS
-from portal.wiring import get_index
+from portal.wiring import get_db, get_index
 from search.base import SearchResults
 
 bp = Blueprint("search", __name__, url_prefix="/search")
