@@ -8,12 +8,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.auth import limiter
 from portal.errors import PortalError
+from portal.serialise import record_json
 from portal.services.api_writes import (
     actor_for_token,
     create_record_from_json,
     record_action_from_json,
 )
-from portal.views.serialise import record_json
 from portal.wiring import get_db
 
 bp = Blueprint("api_write", __name__, url_prefix="/api/v1")
