@@ -151,7 +151,7 @@ def register_entities(url: str) -> list[EntityDoc]:
     from _common import read_only_engine
     from sqlmodel import Session
 
-    from portal.services.indexing import all_documents
+    from portal.services.search.documents import all_documents
 
     engine = read_only_engine(url)
     try:

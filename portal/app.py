@@ -3,25 +3,64 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, jsonify, redirect, render_template, request, session
+from flask import Flask, current_app, g, jsonify, redirect, render_template, request, session
 from flask.typing import ResponseReturnValue
 from htmx_flask import Htmx
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import scoring
-from portal.auth import init_auth
+from portal.auth import csrf, init_auth, limiter, login_manager
 from portal.config import ROOT, load_config, local_secret_key
 from portal.db import Database
 from portal.errors import ConfigError, Moved, PortalError
-from portal.search_index import init_search
+from portal.services.notifications import deliver_email
+from portal.views import (
+    admin,
+    api,
+    api_write,
+    directory,
+    entities,
+    imports,
+    main,
+    methodology,
+    opendata,
+    organisation,
+    records,
+    reports,
+    search,
+    workspace,
+)
+from portal.wiring import get_db, init_search
 
 log = logging.getLogger(__name__)
 htmx = Htmx()
+
+# Every area's views, in the order their routes are registered.
+BLUEPRINTS = (
+    main.bp,
+    api.bp,
+    methodology.bp,
+    entities.bp,
+    search.bp,
+    records.bp,
+    directory.bp,
+    workspace.bp,
+    organisation.bp,
+    imports.bp,
+    admin.bp,
+    api_write.bp,
+    reports.bp,
+    opendata.bp,
+)
+# Bearer tokens, not cookies: no cross-site request can use them (and the read API takes no form).
+CSRF_EXEMPT = (api.bp, api_write.bp)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -71,57 +110,24 @@ def production_app() -> Flask:
     return app
 
 
-def get_db() -> Database:
-    """The database of the current app."""
-    db: Database = current_app.extensions["portal.db"]
-    return db
-
-
 def _register_blueprints(app: Flask) -> None:
-    """Attach every area's views."""
-    from portal.auth import csrf
-    from portal.views import (
-        admin,
-        api,
-        api_write,
-        directory,
-        entities,
-        imports,
-        main,
-        methodology,
-        opendata,
-        organisation,
-        records,
-        reports,
-        search,
-        workspace,
-    )
+    """Attach every area's views, and what their templates share."""
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    for blueprint in CSRF_EXEMPT:
+        csrf.exempt(blueprint)
+    app.context_processor(_register_flags)
+    app.add_template_global(rulebook_of)
 
-    app.register_blueprint(main.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(methodology.bp)
-    app.register_blueprint(entities.bp)
-    app.register_blueprint(search.bp)
-    app.register_blueprint(records.bp)
-    app.register_blueprint(directory.bp)
-    app.register_blueprint(workspace.bp)
-    app.register_blueprint(organisation.bp)
-    app.register_blueprint(imports.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(api_write.bp)
-    app.register_blueprint(reports.bp)
-    app.register_blueprint(opendata.bp)
-    csrf.exempt(api.bp)
-    csrf.exempt(api_write.bp)  # bearer tokens, not cookies: no cross-site request can use them
 
-    @app.context_processor
-    def register_flags() -> dict[str, bool]:
-        return {"demo_register": (Path(app.config["DATA_DIR"]) / "DEMO").exists()}
+def _register_flags() -> dict[str, bool]:
+    """Whether this register is a demo (its templates say so)."""
+    return {"demo_register": (Path(current_app.config["DATA_DIR"]) / "DEMO").exists()}
 
-    @app.template_global()
-    def rulebook_of(score: scoring.Score) -> scoring.Rulebook:
-        """The rulebook version a score was computed under (its flags' thresholds)."""
-        return scoring.default_rulebooks().get(score.rulebook_id, score.rulebook_version)
+
+def rulebook_of(score: scoring.Score) -> scoring.Rulebook:
+    """The rulebook version a score was computed under (its flags' thresholds)."""
+    return scoring.default_rulebooks().get(score.rulebook_id, score.rulebook_version)
 
 
 def _wants_json() -> bool:
@@ -138,80 +144,91 @@ def _error_response(status: int, code: str, title: str, message: str) -> Respons
     return page, status
 
 
-def _register_error_handlers(app: Flask) -> None:
-    """Every failure becomes a clear message, never a traceback."""
-    from sqlalchemy.exc import DataError
+def moved(exc: Moved) -> ResponseReturnValue:
+    """A merged entity's pages redirect to the entity it was merged into."""
+    return redirect(request.path.replace(f"/{exc.old}", f"/{exc.new}", 1), 301)
 
-    @app.errorhandler(Moved)
-    def moved(exc: Moved) -> ResponseReturnValue:
-        return redirect(request.path.replace(f"/{exc.old}", f"/{exc.new}", 1), 301)
 
-    @app.errorhandler(PortalError)
-    def portal_error(exc: PortalError) -> ResponseReturnValue:
-        if _wants_json():
-            body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
-            return jsonify(body), exc.status
-        return _error_response(exc.status, exc.code, "This request could not be done", exc.message)
+def portal_error(exc: PortalError) -> ResponseReturnValue:
+    """A refusal from a service, with its message (and, as JSON, its details)."""
+    if _wants_json():
+        body = {"error": {"code": exc.code, "message": exc.message, "details": exc.details}}
+        return jsonify(body), exc.status
+    return _error_response(exc.status, exc.code, "This request could not be done", exc.message)
 
-    def retry_after() -> str:
-        """Seconds until the breached rate limit resets (Flask-Limiter keeps it per request)."""
-        import time
 
-        from portal.auth import limiter
+def _retry_after() -> str:
+    """Seconds until the breached rate limit resets (Flask-Limiter keeps it per request)."""
+    current = limiter.current_limit
+    return str(max(1, int(current.reset_at - time.time())) if current else 60)
 
-        current = limiter.current_limit
-        return str(max(1, int(current.reset_at - time.time())) if current else 60)
 
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> ResponseReturnValue:
-        code = (exc.name or "error").lower().replace(" ", "_")
-        status = exc.code or 500
-        answer = _error_response(status, code, exc.name or "Error", exc.description or "")
-        response = app.make_response(answer)
-        # Keep what the exception says in headers: Allow on 405, Retry-After on 429.
-        for name, value in exc.get_headers():
-            if name.lower() != "content-type":
-                response.headers[name] = value
-        if status == 429:
-            response.headers.setdefault("Retry-After", retry_after())
-        return response
+def http_error(exc: HTTPException) -> ResponseReturnValue:
+    """A 404, 405, 413, 429 ... as a page or JSON, keeping the headers the exception sets."""
+    code = (exc.name or "error").lower().replace(" ", "_")
+    status = exc.code or 500
+    answer = _error_response(status, code, exc.name or "Error", exc.description or "")
+    response = current_app.make_response(answer)
+    # Keep what the exception says in headers: Allow on 405, Retry-After on 429.
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    if status == 429:
+        response.headers.setdefault("Retry-After", _retry_after())
+    return response
 
-    @app.errorhandler(OperationalError)
-    def database_down(exc: OperationalError) -> ResponseReturnValue:
-        log.error("database unavailable: %s", exc)
-        from flask import g
 
-        if "_login_user" not in g:
-            # The page and the after-request hooks would ask the absent database who is
-            # signed in (Flask-Login loads users lazily) and turn this 503 into a 500.
-            from portal.auth import login_manager
+def database_down(exc: OperationalError) -> ResponseReturnValue:
+    """The database cannot be reached: a 503 that says so."""
+    log.error("database unavailable: %s", exc)
+    if "_login_user" not in g:
+        # The page and the after-request hooks would ask the absent database who is
+        # signed in (Flask-Login loads users lazily) and turn this 503 into a 500.
+        g._login_user = login_manager.anonymous_user()
+    message = "The register's database is unavailable. Please try again in a minute."
+    return _error_response(503, "unavailable", "Temporarily unavailable", message)
 
-            g._login_user = login_manager.anonymous_user()
-        message = "The register's database is unavailable. Please try again in a minute."
-        return _error_response(503, "unavailable", "Temporarily unavailable", message)
 
-    @app.errorhandler(DataError)
-    def unreadable_value(exc: DataError) -> ResponseReturnValue:
-        """A value the database refuses to read (a NUL byte on PostgreSQL) is a 400, not a 500."""
-        log.warning("database refused a value from the request: %s", exc.orig)
-        message = "The request contains a value the register cannot read (such as a NUL byte)."
+def unreadable_value(exc: DataError) -> ResponseReturnValue:
+    """A value the database refuses to read (a NUL byte on PostgreSQL) is a 400, not a 500."""
+    log.warning("database refused a value from the request: %s", exc.orig)
+    message = "The request contains a value the register cannot read (such as a NUL byte)."
+    return _error_response(400, "bad_request", "Bad request", message)
+
+
+def unexpected(exc: Exception) -> ResponseReturnValue:
+    """Any other failure: logged, and a page that gives nothing away."""
+    log.exception("unhandled error")
+    message = "Something went wrong on our side. The error has been logged."
+    return _error_response(500, "internal_error", "Something went wrong", message)
+
+
+def too_deep(exc: RecursionError) -> ResponseReturnValue:
+    """A JSON body nested too deeply to parse is a 400, like any other malformed body."""
+    # json.loads raises RecursionError, not ValueError, on `[[[[...` thousands deep, so
+    # Flask's get_json(silent=True) lets it through: that is the client's error, not ours.
+    if request.is_json:
+        message = "The JSON body is nested too deeply."
         return _error_response(400, "bad_request", "Bad request", message)
+    return unexpected(exc)
 
-    @app.errorhandler(Exception)
-    def unexpected(exc: Exception) -> ResponseReturnValue:
-        log.exception("unhandled error")
-        message = "Something went wrong on our side. The error has been logged."
-        return _error_response(500, "internal_error", "Something went wrong", message)
 
-    @app.errorhandler(RecursionError)
-    def too_deep(exc: RecursionError) -> ResponseReturnValue:
-        """A JSON body nested too deeply to parse is a 400, like any other malformed body."""
-        # json.loads raises RecursionError, not ValueError, on `[[[[...` thousands deep, so
-        # Flask's get_json(silent=True) lets it through: that is the client's error, not ours.
-        if request.is_json:
-            message = "The JSON body is nested too deeply."
-            return _error_response(400, "bad_request", "Bad request", message)
-        return unexpected(exc)
+# Every failure becomes a clear message, never a traceback.
+ERROR_HANDLERS: tuple[tuple[type[Exception], Callable[[Any], ResponseReturnValue]], ...] = (
+    (Moved, moved),
+    (PortalError, portal_error),
+    (HTTPException, http_error),
+    (OperationalError, database_down),
+    (DataError, unreadable_value),
+    (Exception, unexpected),
+    (RecursionError, too_deep),
+)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    """Attach `ERROR_HANDLERS`."""
+    for exception, handler in ERROR_HANDLERS:
+        app.register_error_handler(exception, handler)
 
 
 PRIVATE_PREFIXES = ("/workspace", "/admin")
@@ -235,8 +252,6 @@ def _cache_headers(response: Any) -> Any:
 def _send_mail(response: Any) -> Any:
     """After a successful form post, e-mail any new notifications (when SMTP is set)."""
     if request.method == "POST" and response.status_code < 400 and current_app.config["SMTP_HOST"]:
-        from portal.services.notifications import deliver_email
-
         deliver_email(get_db(), current_app.config, request.host_url.rstrip("/"))
     return response
 

@@ -21,6 +21,7 @@ from flask_wtf.csrf import CSRFProtect
 from portal.models import Role, User
 from portal.services.access import Actor
 from portal.services.accounts import actor_for
+from portal.wiring import get_db
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -47,8 +48,6 @@ class SignedInUser(UserMixin):  # type: ignore[misc]
 
 def _load_user(session_id: str) -> SignedInUser | None:
     """Accept a session only while its version is current and the account active."""
-    from portal.app import get_db
-
     try:
         user_id, version = (int(part) for part in session_id.split(":"))
     except ValueError:

@@ -19,8 +19,8 @@ from sqlmodel import Session, select
 
 from portal.db import Database
 from portal.models import Agency, AuditEvent, Entity, ReportIssue
-from portal.services.indexing import head_seq
 from portal.services.public import records_in_view
+from portal.services.search.documents import head_seq
 
 # Crockford's base32: no I, L, O or U, so an id read off paper is not misread.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -15,7 +15,7 @@ from portal.reports.cache import ReportCache
 from portal.reports.charts import bar_chart
 from portal.reports.service import Content, ReportRequest, ServedReport, Subject, produce
 from portal.reports.summary_data import agency_summary, amount, period, register_summary
-from portal.services.indexing import head_seq
+from portal.services.search.documents import head_seq
 
 _CODE = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
 

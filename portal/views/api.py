@@ -10,19 +10,19 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 import scoring
-from portal.app import get_db
 from portal.auth import limiter
 from portal.errors import PortalError, ValidationFailed
+from portal.http import add_cors
 from portal.models import Agency, Jurisdiction, utcnow
 from portal.openapi import openapi_spec
-from portal.search_index import get_index
+from portal.serialise import entity_json, iso, page_json, record_json, score_json
 from portal.services.directory import agency_page, jurisdiction_page
 from portal.services.exports import agency_list, jurisdiction_list
 from portal.services.history import score_as_of
 from portal.services.public import current_score, entity_view, public_records
 from portal.services.record_page import HistoryEntry, RecordPage, record_page
-from portal.services.searching import build_query, search_register, suggest_names
-from portal.views.serialise import entity_json, iso, page_json, record_json, score_json
+from portal.services.search.searching import build_query, search_register, suggest_names
+from portal.wiring import get_db, get_index
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100
@@ -35,17 +35,6 @@ def read_limit() -> str:
 
 
 limiter.shared_limit(read_limit, scope="api-read")(bp)
-
-
-def add_cors(response: Response) -> Response:
-    """Anyone's page may read the register: any origin, no credentials, reads only."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "ETag, Retry-After, Content-Disposition"
-    if request.method == "OPTIONS":
-        response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Accept, If-None-Match"
-        response.headers["Access-Control-Max-Age"] = "86400"
-    return response
 
 
 @bp.after_request

@@ -6,15 +6,15 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from portal.app import get_db
 from portal.auth import limiter
 from portal.errors import PortalError
+from portal.serialise import record_json
 from portal.services.api_writes import (
     actor_for_token,
     create_record_from_json,
     record_action_from_json,
 )
-from portal.views.serialise import record_json
+from portal.wiring import get_db
 
 bp = Blueprint("api_write", __name__, url_prefix="/api/v1")
 WRITE_LIMIT = "120 per minute"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from portal.app import get_db
 from portal.services.directory import agency_page, jurisdiction_page
-from portal.views.main import BAND_LABELS
+from portal.services.search.labels import band_labels
+from portal.wiring import get_db
 
 bp = Blueprint("directory", __name__)
 
@@ -24,4 +24,4 @@ def jurisdiction(code: str) -> str:
     """A jurisdiction's rulebook, agencies, bands and recent findings."""
     with get_db().session() as session:
         page = jurisdiction_page(session, code)
-    return render_template("directory/jurisdiction.html", page=page, band_labels=BAND_LABELS)
+    return render_template("directory/jurisdiction.html", page=page, band_labels=band_labels())

@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 import scoring
-from portal.app import get_db
 from portal.models import KIND_SINGULAR
 from portal.reports.entity import history_view
 from portal.reports.entity_data import score_history
 from portal.services.fields import jurisdiction_name
 from portal.services.public import entity_page
+from portal.wiring import get_db
 from search.names import scripts
 
 bp = Blueprint("entities", __name__, url_prefix="/entities")

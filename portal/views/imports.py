@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.errors import PortalError
 from portal.models import Role
@@ -13,6 +12,7 @@ from portal.services.imports import DEFAULT_MAX_BYTES, preview_import, run_impor
 from portal.services.mapping import shipped_mappings
 from portal.services.uploads import discard, stage, staged
 from portal.services.workspace import agency_of
+from portal.wiring import get_db
 
 bp = Blueprint("imports", __name__, url_prefix="/workspace/imports")
 

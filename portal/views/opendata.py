@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from flask import (
@@ -15,10 +15,9 @@ from flask import (
     stream_with_context,
 )
 from flask.typing import ResponseReturnValue
-from sqlmodel import Session
 
-from portal.app import get_db
 from portal.auth import limiter
+from portal.http import Chunks, add_cors
 from portal.openapi import openapi_spec
 from portal.services.audit import chain_head
 from portal.services.exports import (
@@ -35,7 +34,7 @@ from portal.services.exports import (
 )
 from portal.services.feeds import feed_entries, feed_scope, render_atom
 from portal.services.ftm import ftm_chunks
-from portal.views.api import add_cors
+from portal.wiring import get_db
 
 bp = Blueprint("opendata", __name__)
 EXPORT_LIMIT = "60 per minute"
@@ -44,7 +43,6 @@ IMPORT_REQUIRED = {"name", "kind", "jurisdiction", "category", "severity", "titl
 CSV = "text/csv; charset=utf-8"
 JSONL = "application/x-ndjson; charset=utf-8"
 ATOM = "application/atom+xml; charset=utf-8"
-Chunks = Callable[[Session], Iterator[bytes]]
 
 
 def export_limit() -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.errors import PortalError, ValidationFailed
 from portal.models import Role
@@ -15,6 +14,7 @@ from portal.services.due_process_forms import (
     register,
     representative_action,
 )
+from portal.wiring import get_db
 
 bp = Blueprint("organisation", __name__, url_prefix="/workspace")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from portal.app import get_db
 from portal.services.record_page import record_page
+from portal.wiring import get_db
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 

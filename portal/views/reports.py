@@ -11,7 +11,6 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from portal.app import get_db
 from portal.errors import ValidationFailed
 from portal.models import utcnow
 from portal.reports import summaries
@@ -20,6 +19,7 @@ from portal.reports.entity import entity_pdf
 from portal.reports.issues import find_verdict, normalise_report_id, verdict_for_file
 from portal.reports.service import ReportRequest, ServedReport
 from portal.reports.settings import VARIANTS, ReportSettings
+from portal.wiring import get_db
 
 bp = Blueprint("reports", __name__)
 

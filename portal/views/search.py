@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import re
-import threading
 
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
-from sqlmodel import select
 
-from portal.app import get_db
 from portal.errors import PortalError
-from portal.models import KIND_LABELS, KIND_SINGULAR, Agency
-from portal.search_index import get_index
 from portal.services.fields import jurisdiction_name
-from portal.services.searching import build_query, search_register, suggest_names
-from portal.views.main import BAND_LABELS
-from search.base import SearchResults
+from portal.services.search.labels import facet_labels
+from portal.services.search.searching import build_query, search_register, suggest_names
+from portal.wiring import get_db, get_index
 
 bp = Blueprint("search", __name__, url_prefix="/search")
 
@@ -32,35 +27,6 @@ FACET_TITLES = {
     "nature": "Nature",
     "severity": "Severity",
 }
-
-
-def facet_labels(results: SearchResults | None) -> dict[str, dict[str, str]]:
-    """Readable labels for the facet values on the page."""
-    shown = {slug for slug, _count in results.facets.get("agency", ())} if results else set()
-    return {
-        "kind": {str(k): v for k, v in KIND_LABELS.items()},
-        "kind_one": {str(k): v for k, v in KIND_SINGULAR.items()},
-        "band": {code: f"{code}: {label}" for code, label in BAND_LABELS.items()},
-        "agency": agency_names(shown),
-    }
-
-
-_agency_lock = threading.Lock()
-
-
-def agency_names(slugs: set[str]) -> dict[str, str]:
-    """Agency names by slug, read from the database only for slugs this process lacks.
-
-    Agencies are added but never renamed or removed, so a name once read stays right;
-    a search page on a current index then runs no SQL at all.
-    """
-    known: dict[str, str] = current_app.extensions.setdefault("portal.agency_names", {})
-    if not slugs <= known.keys():
-        with get_db().session() as session:
-            read = dict(session.exec(select(Agency.slug, Agency.name)).all())
-        with _agency_lock:
-            known.update(read)
-    return known
 
 
 _MARK = re.compile(r"</?mark>")
@@ -87,6 +53,7 @@ def index() -> ResponseReturnValue:
     except PortalError as exc:
         context = {"query": None, "results": None, "error": exc.message, "args": args}
         return render_template(template, **context), (200 if request.htmx else 400)
+    known_agencies = current_app.extensions.setdefault("portal.agency_names", {})
     return render_template(
         template,
         query=query,
@@ -94,7 +61,7 @@ def index() -> ResponseReturnValue:
         current=current,
         error=None,
         args=args,
-        labels=facet_labels(results),
+        labels=facet_labels(get_db(), known_agencies, results),
         facet_titles=FACET_TITLES,
         jurisdiction_name=jurisdiction_name,
         page_url=lambda page: url_for("search.index", **{**args, "page": [page]}),

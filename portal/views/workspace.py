@@ -8,13 +8,13 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 
-from portal.app import get_db
 from portal.auth import SignedInUser, current_actor, limiter, role_required, safe_next
 from portal.errors import PortalError, ValidationFailed
 from portal.models import EntityKind, Role
 from portal.services import accounts, notifications
 from portal.services.due_process_forms import record_appeal, regulator_action
 from portal.services.workspace import agency_desk, agency_of, own_record, save_draft, take_step
+from portal.wiring import get_db
 
 bp = Blueprint("workspace", __name__, url_prefix="/workspace")
 HOME_BY_ROLE = {

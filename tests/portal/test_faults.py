@@ -246,7 +246,7 @@ def test_a_lost_index_is_rebuilt_while_the_app_runs_and_on_start(app, db, tmp_pa
 
 def test_a_long_rebuild_runs_in_the_background_while_pages_answer(app, db, tmp_path, monkeypatch):
     """Far behind the log, the index rebuilds in a thread; searches answer meanwhile."""
-    import portal.search_index as search_index
+    import portal.services.search.index as search_index
 
     with db.writing() as session:
         make_entity(session, name="Contoso Pharmaceuticals Ltd")
@@ -287,7 +287,7 @@ def test_a_background_rebuild_with_worker_processes_finds_everything(
     Large registers (50,000+ documents) are indexed by worker processes; here two
     workers are asked for, so a small register takes the same path from the web app.
     """
-    import portal.search_index as search_index
+    import portal.services.search.index as search_index
     import search.whoosh_backend as whoosh_backend
 
     with db.writing() as session:
@@ -332,7 +332,7 @@ def test_a_bulk_import_is_indexed_in_the_background_while_searches_answer(
     The load test found both gunicorn workers replaying 30,000 events inside requests
     after a 10,000-record import: no response at all for 23 s.
     """
-    import portal.search_index as search_index
+    import portal.services.search.index as search_index
 
     with db.writing() as session:
         make_entity(session, name="Woodgrove Bank Ltd")
@@ -375,7 +375,7 @@ def test_a_bulk_import_committing_mid_request_is_not_replayed_inside_it(
 ):
     """The head read just before a bulk import commits: the request applies one short batch
     and leaves the rest to the background (the load test saw a 37 s search here)."""
-    import portal.search_index as search_index
+    import portal.services.search.index as search_index
 
     with db.writing() as session:
         make_entity(session, name="Proseware Ltd")
@@ -598,7 +598,7 @@ def test_the_database_away_gives_503_and_the_app_recovers_without_restart(outage
     A JSON search within HEAD_CHECK_S of a check that found the index current needs no
     database and may answer from the index; with the window at 0 every search asks.
     """
-    monkeypatch.setattr("portal.search_index.HEAD_CHECK_S", 0.0)
+    monkeypatch.setattr("portal.services.search.index.HEAD_CHECK_S", 0.0)
     client = outage.node.test_client()
     assert client.get("/entities/acme-widgets-ltd").status_code == 200
     assert client.get("/api/v1/entities?q=acme").get_json()["total"] == 1
@@ -710,7 +710,7 @@ def test_a_full_disk_during_an_index_write_keeps_search_answering(
     app, db, small_disk, caplog, monkeypatch
 ):
     """ENOSPC while indexing: searches answer from the last good index, then catch up."""
-    import portal.search_index as search_index
+    import portal.services.search.index as search_index
 
     monkeypatch.setattr(search_index, "STALE_RETRY_S", 0.0, raising=False)
     with db.writing() as session:

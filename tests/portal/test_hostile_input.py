@@ -769,13 +769,13 @@ def _fill_args(rule: str, args: dict[str, str]) -> str:
 
 def test_an_error_page_from_a_crash_has_the_headers_too(app, monkeypatch):
     """A 500 is still framed by the same policy."""
-    from portal.views import main
+    from portal.services import home
 
     def boom(*_args, **_kwargs):
         """Fail like a bug would."""
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(main, "register_counts", boom)
+    monkeypatch.setattr(home, "register_counts", boom)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = app.test_client().get("/", base_url="https://localhost")
     assert response.status_code == 500

@@ -44,9 +44,26 @@ def test_home_counts_the_register_by_kind_and_by_band(client, db):
     assert len(set(bands)) == 2  # the offender is in a band of its own
 
 
+def test_home_names_the_bands_as_the_rulebook_in_force_does(client, db):
+    """Band labels are read from the rulebook (best band first), not kept in a copy."""
+    from datetime import date
+
+    import scoring
+    from portal.services.search.labels import band_labels
+
+    rulebook = scoring.default_rulebooks().select("default", date.today())
+    assert list(band_labels().items()) == [(b.code, b.label) for b in reversed(rulebook.bands)]
+    assert list(band_labels())[0] == rulebook.band_for(rulebook.ceiling).code
+    with db.writing() as session:
+        make_entity(session, name="Clean Ltd")
+    html = client.get("/").get_data(as_text=True)
+    label = band_labels()[rulebook.band_for(rulebook.baseline).code]
+    assert f'<span class="band-label">{label}</span>' in html
+
+
 def test_home_counts_are_kept_while_nothing_changes_and_follow_a_change(client, db, monkeypatch):
     """The register's counts read whole tables: recounted only after a change."""
-    import portal.views.main as home
+    import portal.services.home as home
 
     with db.writing() as session:
         make_entity(session, name="Acme Widgets Ltd")

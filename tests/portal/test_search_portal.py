@@ -188,7 +188,7 @@ def test_a_search_just_after_another_does_not_ask_the_database_again(client, db,
     The window is widened so that a slow machine cannot close it between the two requests;
     the next test checks that the check comes back once it is over.
     """
-    monkeypatch.setattr("portal.search_index.HEAD_CHECK_S", 60.0)
+    monkeypatch.setattr("portal.services.search.index.HEAD_CHECK_S", 60.0)
     with db.writing() as session:
         make_entity(session, name="Contoso Pharmaceuticals Ltd")
     assert client.get("/api/v1/entities?q=contoso").get_json()["total"] == 1
@@ -199,7 +199,7 @@ def test_the_search_page_names_agencies_without_asking_the_database_each_time(
     client, db, monkeypatch
 ):
     """Agency facets show names; once read, a repeat search page runs no SQL at all."""
-    monkeypatch.setattr("portal.search_index.HEAD_CHECK_S", 60.0)
+    monkeypatch.setattr("portal.services.search.index.HEAD_CHECK_S", 60.0)
     with db.writing() as session:
         agency = make_agency(session)
         entity = make_entity(session)
@@ -217,7 +217,7 @@ def test_the_search_page_names_agencies_without_asking_the_database_each_time(
 
 
 def test_once_the_window_is_over_a_search_asks_the_database_again(client, db, monkeypatch):
-    monkeypatch.setattr("portal.search_index.HEAD_CHECK_S", 0.0)
+    monkeypatch.setattr("portal.services.search.index.HEAD_CHECK_S", 0.0)
     with db.writing() as session:
         make_entity(session, name="Contoso Pharmaceuticals Ltd")
     assert client.get("/api/v1/entities?q=contoso").get_json()["total"] == 1
@@ -235,7 +235,7 @@ def test_a_change_written_by_another_process_is_found_once_the_window_is_over(
     """
     from sqlmodel import Session
 
-    monkeypatch.setattr("portal.search_index.HEAD_CHECK_S", 60.0)
+    monkeypatch.setattr("portal.services.search.index.HEAD_CHECK_S", 60.0)
     with db.writing() as session:
         agency = make_agency(session)
         entity = make_entity(session, name="Fabrikam Logistics Ltd")
@@ -243,7 +243,7 @@ def test_a_change_written_by_another_process_is_found_once_the_window_is_over(
     with Session(db.engine) as session, session.begin():  # not db.writing(): "elsewhere"
         make_record(session, agency, entity, title="Tachograph records falsified")
     assert "Tachograph" not in client.get("/search?type=record&q=tachograph").get_data(as_text=True)
-    monkeypatch.setattr("portal.search_index.HEAD_CHECK_S", 0.0)
+    monkeypatch.setattr("portal.services.search.index.HEAD_CHECK_S", 0.0)
     index = client.application.extensions["portal.search"]
     index._current_until = 0.0  # the window of the last check is over
     assert "Tachograph" in client.get("/search?type=record&q=tachograph").get_data(as_text=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from portal.errors import PortalError
-from portal.search_index import SearchIndex
+from portal.services.search.index import SearchIndex
 from search.base import (
     ENTITY_FACETS,
     MAX_QUERY_LENGTH,

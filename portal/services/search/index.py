@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.db import Database
-from portal.services.indexing import all_documents, changes_after, head_seq
+from portal.services.search.documents import all_documents, changes_after, head_seq
 from search.base import SearchBackend, catch_up
 
 log = logging.getLogger(__name__)
@@ -251,19 +250,3 @@ def _only_one_process(directory: Path | None, name: str) -> Iterator[bool]:
             yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def init_search(app: Flask) -> SearchIndex:
-    """Attach the index handle to the app (PORTAL_SEARCH_INDEX=memory keeps it in memory)."""
-    directory = None
-    if app.config.get("SEARCH_INDEX", "disk") != "memory":
-        directory = Path(app.config["DATA_DIR"]) / "index"
-    index = SearchIndex(app.extensions["portal.db"], app.config["SEARCH_BACKEND"], directory)
-    app.extensions["portal.search"] = index
-    return index
-
-
-def get_index() -> SearchIndex:
-    """The current app's index handle."""
-    index: SearchIndex = current_app.extensions["portal.search"]
-    return index
