@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from scoring.model import MEASURES
+
 Schema = dict[str, Any]
 
 STR = {"type": "string"}
@@ -81,21 +83,27 @@ def score_schemas() -> dict[str, Schema]:
     """The explained score and its parts."""
     factors = {"type": "object", "additionalProperties": NUM}
     points = {**NUM, "description": "Signed: negative for a deduction."}
+    open_ended = "; null while a measure is in force until lifted."
     contribution = props(
-        "record nature category severity decided_on:date base_points:num counts_until:date "
-        "state full_weight_until:date remediation_would_restore:nnum",
+        "record nature category severity decided_on:date base_points:num "
+        "state remediation_would_restore:nnum measure:nstr in_force:bool counted_under:nstr",
         factors=factors,
         points=points,
+        counts_until={**NDATE, "description": "The day it stops counting" + open_ended},
+        full_weight_until={**NDATE, "description": "The last day at full weight" + open_ended},
     )
+    sanction = props("record measure label since:date until:ndate under_appeal:bool")
     score = props(
         "value:num band band_label trusted:bool watchlist:bool as_of:date deductions:num "
-        "credits:num credits_capped:num",
+        "credits:num credits_capped:num under_sanction:bool sanction_capped:bool",
         rulebook=obj(props("id version")),
         contributions=array(ref("Contribution")),
+        sanctions=array(ref("Sanction")),
         next_changes=array(ref("ScoreChange")),
     )
     return {
         "Contribution": obj(contribution),
+        "Sanction": obj(sanction, description="A debarment, suspension or listing in force."),
         "ScoreChange": obj(props("on:date value:num band record reason")),
         "Score": obj(score),
     }
@@ -129,10 +137,21 @@ def record_schemas() -> dict[str, Schema]:
     record = props(
         "ref entity agency category title summary:nstr statute:nstr occurred_on:ndate "
         "decided_on:date published_at:nts remediated_on:ndate source_url:nstr status "
-        "revision:int links:links",
+        "revision:int links:links in_force_from:ndate in_force_until:ndate lifted_on:ndate "
+        "lifted_reason:nstr",
         nature={"enum": ["violation", "commendation"]},
         severity={"enum": SEVERITIES},
         penalty=penalty,
+        measure={"enum": [*MEASURES, None], "description": "What the record imposes, if anything."},
+        in_force_now={
+            "type": ["boolean", "null"],
+            "description": "Whether the measure is in force today; null without a period.",
+        },
+        case={
+            **obj(props("agency:nstr id:nstr record:nstr")),
+            "type": ["object", "null"],
+            "description": "The case this record enforces; records of one case count once.",
+        },
     )
     history = props("seq:int at:ts action label reason:nstr outcome:nstr changes:obj")
     full = {

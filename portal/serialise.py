@@ -6,7 +6,8 @@ from datetime import date, datetime
 from typing import Any
 
 import scoring
-from portal.models import Record
+from portal.models import Record, utcnow
+from portal.services.measures import measure_in_force
 from portal.services.public import EntityView
 
 
@@ -75,6 +76,24 @@ def record_json(record: Record, entity_slug: str, agency_slug: str) -> dict[str,
         "source_url": record.source_url,
         "status": str(record.status),
         "revision": record.revision,
+        **measure_json(record),
+    }
+
+
+def measure_json(record: Record) -> dict[str, Any]:
+    """A record's measure in force, its lifting and the case it enforces (all null if none)."""
+    case = None
+    if record.case_key:
+        origin = record.case_key[4:] if record.case_record_id else None
+        case = {"agency": record.case_agency, "id": record.case_id, "record": origin}
+    return {
+        "measure": record.measure,
+        "in_force_from": iso(record.in_force_from),
+        "in_force_until": iso(record.in_force_until),
+        "lifted_on": iso(record.lifted_on),
+        "lifted_reason": record.lifted_reason,
+        "in_force_now": measure_in_force(record, utcnow().date()),
+        "case": case,
     }
 
 

@@ -37,6 +37,7 @@ from portal.models import (
 )
 from portal.services.audit import chain_head
 from portal.services.entities import ENTITY_COLUMNS
+from portal.services.measures import measure_in_force
 from portal.services.public import records_in_view
 from portal.services.records import RECORD_COLUMNS
 from scoring.model import MEASURES
@@ -234,20 +235,8 @@ def record_rows(
             row = r._asdict()
             for key in ("nature", "severity", "status"):
                 row[key] = str(row[key])
-            row["in_force_now"] = measure_in_force(row, day)
+            row["in_force_now"] = measure_in_force(r, day)
             yield row
-
-
-def measure_in_force(row: Row, day: date) -> bool | None:
-    """Whether a record's measure is in force on a day; None for a record without a period."""
-    if not row.get("measure") or not (row.get("in_force_from") or row.get("in_force_until")):
-        return None
-    start, until, lifted = row.get("in_force_from"), row.get("in_force_until"), row.get("lifted_on")
-    return (
-        (start is None or start <= day)
-        and (until is None or day <= until)
-        and (lifted is None or day < lifted)
-    )
 
 
 def cell(value: Any) -> str:

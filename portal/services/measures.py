@@ -8,9 +8,11 @@ but the request on the change log. Every step is an event on the record's histor
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session
 
+import scoring
 from portal.errors import Conflict, PermissionDenied, ValidationFailed
 from portal.models import Agency, Record, RecordStatus, utcnow
 from portal.services.access import Actor, may_act_for_agency, require
@@ -18,6 +20,28 @@ from portal.services.records import log_record_event, public_reason
 from portal.services.scores import refresh_score
 
 LIFTABLE = (RecordStatus.PUBLISHED, RecordStatus.UNDER_APPEAL)
+
+
+def measure_in_force(record: Any, day: date) -> bool | None:
+    """Whether a record's measure is in force on a day, None when it has no period.
+
+    As the engine reads it (scoring.measures.period_of): a sanction is in force from
+    in_force_from (else its decision) until lifted or past in_force_until; another
+    measure has a period only when it gives one of those dates.
+    """
+    measure = getattr(record, "measure", None)
+    if not measure:
+        return None
+    start, until = record.in_force_from, record.in_force_until
+    rule = scoring.default_rulebooks().select("default", day).measure(str(measure))
+    if not (start or until or (rule is not None and rule.sanction)):
+        return None
+    lifted = record.lifted_on
+    return (
+        (start or record.decided_on) <= day
+        and (until is None or day <= until)
+        and (lifted is None or day < lifted)
+    )
 
 
 def _check_liftable(record: Record, on: date) -> None:

@@ -168,3 +168,31 @@ def test_the_methodology_explains_measures_with_a_worked_example(client):
     assert "Measures in force: debarments, suspensions, listings" in html
     example = html[html.index("Worked example: a firm under sanction") :]
     assert "Same case, counted once" in example and "held at most at 59.00" in example
+
+
+def test_the_api_gives_the_sanction_and_the_case_and_conforms_to_its_document(
+    app, db, bank, client
+):
+    import schemathesis
+
+    from tests.portal.test_openapi import CHECKS
+
+    with db.writing() as session:
+        firm = session.get(Entity, bank["entity_id"])
+        adb = make_agency(session, "adb", name="Asian Development Bank", categories=PROCUREMENT)
+        other = _debar(session, adb, firm, case_record=bank["ref"], in_force_until="2099-12-31")
+        slug, other_ref = firm.slug, other.ref
+    body = client.get(f"/api/v1/entities/{slug}").get_json()
+    assert body["score"]["under_sanction"] and body["score"]["sanction_capped"]
+    labels = [(s["label"], s["until"]) for s in body["score"]["sanctions"]]
+    assert labels == [("Debarred", None), ("Debarred", "2099-12-31")]
+    record = client.get(f"/api/v1/records/{other_ref}").get_json()
+    assert record["measure"] == "debarment" and record["in_force_now"] is True
+    assert record["case"] == {"agency": None, "id": None, "record": bank["ref"]}
+    loaded = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    for path, params in (
+        ("/api/v1/entities/{slug}", {"slug": slug}),
+        ("/api/v1/records/{ref}", {"ref": other_ref}),
+        ("/api/v1/entities/{slug}/score", {"slug": slug}),
+    ):
+        loaded[path]["GET"].Case(path_parameters=params).call_and_validate(checks=CHECKS)
