@@ -126,9 +126,28 @@ def _penalty(row: Row) -> str | None:
     return f"Penalty of {row['penalty_amount']} {row['penalty_currency']}"
 
 
+def _end(row: Row) -> str | None:
+    """The last day a measure is (or was) in force: its lifting or its planned end."""
+    end = row["lifted_on"] or row["in_force_until"]
+    return ftm_date(end) if end else None
+
+
+def _status(row: Row) -> str:
+    """In force, ended or lifted for a measure (with the lifting's reason); else the status."""
+    if row["lifted_on"]:
+        return f"lifted: {one_line(row['lifted_reason'] or '')}".rstrip(": ")
+    if row["in_force_now"] is True:
+        return "in force" + ("" if row["in_force_until"] else " until lifted")
+    if row["in_force_now"] is False and row["in_force_until"]:
+        return "ended"
+    return str(row["status"])
+
+
 def record_to_ftm(row: Row, base_url: str) -> dict[str, Any]:
     """One public violation as an FtM Sanction against its entity."""
     kind = f"{row['severity']} {row['category'].replace('_', ' ')} {row['nature']}"
+    if row["measure"]:
+        kind += f": {row['measure'].replace('_', ' ')}"
     pairs: list[tuple[str, Any]] = [
         ("entity", entity_id(row["entity_slug"])),
         ("authority", row["_agency_name"]),
@@ -140,8 +159,9 @@ def record_to_ftm(row: Row, base_url: str) -> dict[str, Any]:
         ("description", kind.capitalize()),
         ("program", row["statute"]),
         ("provisions", _penalty(row)),
-        ("status", row["status"]),
-        ("startDate", ftm_date(row["decided_on"])),
+        ("status", _status(row)),
+        ("startDate", ftm_date(row["in_force_from"] or row["decided_on"])),
+        ("endDate", _end(row)),
         ("listingDate", ftm_date(row["published_at"]) if row["published_at"] else None),
         ("sourceUrl", [f"{base_url}records/{row['ref']}", row["source_url"]]),
         ("publisher", PUBLISHER),

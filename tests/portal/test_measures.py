@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -196,3 +197,33 @@ def test_the_api_gives_the_sanction_and_the_case_and_conforms_to_its_document(
         ("/api/v1/entities/{slug}/score", {"slug": slug}),
     ):
         loaded[path]["GET"].Case(path_parameters=params).call_and_validate(checks=CHECKS)
+
+
+def test_the_followthemoney_export_gives_each_sanction_its_period_and_status(db, bank, client):
+    from followthemoney import model
+
+    with db.writing() as session:
+        firm = session.get(Entity, bank["entity_id"])
+        adb = make_agency(session, "adb", name="Asian Development Bank", categories=PROCUREMENT)
+        ended = _debar(session, adb, firm, in_force_until="2020-06-30")
+        one, two = bank["actors"]
+        lift_measure(session, one, _record(session, bank["ref"]), TODAY, "Overturned on review")
+    with db.writing() as session:
+        confirm_lift(session, two, _record(session, bank["ref"]))
+        ended_ref = ended.ref
+    lines = client.get("/exports/entities.ftm.json").get_data(as_text=True).splitlines()
+    sanctions = {}
+    for line in lines:
+        data = json.loads(line)
+        after = model.get_proxy(data, cleaned=False).to_dict()["properties"]
+        # followthemoney reads every value as written: nothing changed, nothing dropped.
+        assert {k: sorted(v) for k, v in after.items()} == {
+            k: sorted(v) for k, v in data["properties"].items()
+        }
+        if data["schema"] == "Sanction":
+            sanctions[data["properties"]["recordId"][0]] = data["properties"]
+    lifted, past = sanctions[bank["ref"]], sanctions[ended_ref]
+    assert lifted["status"] == ["lifted: Overturned on review"]
+    assert lifted["endDate"] == [TODAY.isoformat()]
+    assert past["status"] == ["ended"] and past["endDate"] == ["2020-06-30"]
+    assert past["startDate"] == [(TODAY - timedelta(days=9 * 365)).isoformat()]
