@@ -30,6 +30,7 @@ FEED_ACTIONS = {
     "appeal.filed": "Appealed",
     "appeal.decided": "Appeal decided",
     "record.withdrawn": "Withdrawn",
+    "record.lifted": "Measure lifted",
 }
 ENDED = (RecordStatus.WITHDRAWN, RecordStatus.OVERTURNED)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -96,6 +97,10 @@ _EVENT_COLUMNS = (
     Record.summary,
     Record.status,
     Record.revision,
+    Record.measure,
+    Record.in_force_from,
+    Record.in_force_until,
+    Record.decided_on,
     Entity.kind,
     Entity.jurisdiction_code,
     Entity.term_end,
@@ -162,11 +167,25 @@ def _live_text(row: Any, payload: dict[str, Any]) -> tuple[str, str]:
         text = "The finding was appealed; it does not count until the appeal is decided."
     elif row.action == "appeal.decided":
         text = f"The appeal was {payload.get('outcome', 'decided')}. {payload.get('reason') or ''}"
+    elif row.action == "record.lifted":
+        measure = (row.measure or "measure").replace("_", " ").capitalize()
+        text = f"{measure} lifted by {row.agency_name} on {payload.get('on')}. "
+        text += f"Reason: {payload.get('reason') or 'not given'}"
     else:
-        text = f"{row.summary or row.title} Published by {row.agency_name}."
+        text = f"{row.summary or row.title} Published by {row.agency_name}.{_period(row)}"
     if row.status == RecordStatus.UNDER_APPEAL and row.action != "appeal.filed":
         text += " This finding is now under appeal."
     return title, text.strip()
+
+
+def _period(row: Any) -> str:
+    """A measure's period in words, or nothing for a record without a measure."""
+    if not row.measure:
+        return ""
+    measure = row.measure.replace("_", " ").capitalize()
+    start = (row.in_force_from or row.decided_on).isoformat()
+    until = f"until {row.in_force_until.isoformat()}" if row.in_force_until else "until lifted"
+    return f" {measure} in force from {start} {until}."
 
 
 def _entry(row: Any) -> FeedEntry:

@@ -227,3 +227,17 @@ def test_the_followthemoney_export_gives_each_sanction_its_period_and_status(db,
     assert lifted["endDate"] == [TODAY.isoformat()]
     assert past["status"] == ["ended"] and past["endDate"] == ["2020-06-30"]
     assert past["startDate"] == [(TODAY - timedelta(days=9 * 365)).isoformat()]
+
+
+def test_the_atom_feed_gives_the_period_and_the_lifting_with_its_reason(db, bank, client):
+    one, two = bank["actors"]
+    with db.writing() as session:
+        lift_measure(session, one, _record(session, bank["ref"]), TODAY, "Overturned on review")
+    with db.writing() as session:
+        confirm_lift(session, two, _record(session, bank["ref"]))
+    feed = client.get("/feed.atom").get_data(as_text=True)
+    start = (TODAY - timedelta(days=9 * 365)).isoformat()
+    assert f"Debarment in force from {start} until lifted." in feed
+    assert "Measure lifted: Collusive practice in a road contract" in feed
+    assert f"Debarment lifted by World Bank Sanctions Board on {TODAY.isoformat()}." in feed
+    assert "Reason: Overturned on review" in feed
