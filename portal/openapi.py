@@ -26,7 +26,7 @@ BOOL = {"type": "boolean"}
 LINKS = {"type": "object", "additionalProperties": {"type": "string"}}
 KINDS = ["business", "social_organisation", "government_body", "official"]
 SEVERITIES = ["minor", "moderate", "serious", "severe"]
-ACTIONS = ["publish", "withdraw", "remediate", "submit", "approve"]
+ACTIONS = ["publish", "withdraw", "remediate", "submit", "approve", "lift", "confirm_lift"]
 ERRORS = {
     "400": "The request is malformed (a bad parameter or body).",
     "401": "No valid API token.",
@@ -212,7 +212,9 @@ def write_schemas() -> dict[str, Schema]:
     """Bodies of the regulators' write API, and the error every failure returns."""
     record_input = props(
         "entity_slug entity_registration_id category title decided_on:date source_id summary "
-        "statute occurred_on:date penalty_currency source_url",
+        "statute occurred_on:date penalty_currency source_url in_force_from:date "
+        "in_force_until:date case_agency case_id case_record",
+        measure={"enum": list(MEASURES)},
         severity={"enum": SEVERITIES},
         nature={"enum": ["violation", "commendation"]},
         penalty_amount={"type": "string", "description": "A decimal, at most 2 places."},
@@ -221,6 +223,11 @@ def write_schemas() -> dict[str, Schema]:
     action_input = props(
         "reason",
         remediated_on={**DATE, "description": "Required to remediate."},
+        lifted_on={
+            **DATE,
+            "description": "Required to lift a measure early (with a reason); where the "
+            "agency requires four eyes, a colleague confirms it with confirm_lift.",
+        },
     )
     error = obj({"error": obj(props("code message", details={}))})
     return {
@@ -229,7 +236,9 @@ def write_schemas() -> dict[str, Schema]:
             ["category", "severity", "title", "decided_on"],
             description="Name the entity by entity_slug or entity_registration_id.",
         ),
-        "ActionInput": obj(action_input, [], description="reason is required to withdraw."),
+        "ActionInput": obj(
+            action_input, [], description="reason is required to withdraw and to lift."
+        ),
         "Error": obj(error["properties"], description="Every failure, with its HTTP status."),
     }
 

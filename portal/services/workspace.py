@@ -16,6 +16,7 @@ from portal.services import fields
 from portal.services.access import Actor, require
 from portal.services.appeals import open_appeals, overdue_appeals
 from portal.services.entities import create_entity, parse_entity
+from portal.services.measures import confirm_lift, lift_measure
 from portal.services.records import (
     CORRECTABLE,
     approve_record,
@@ -148,6 +149,14 @@ def act_on_record(
     if action == "correct":
         agency = agency_of(session, actor)
         return correct_record(session, actor, record, _correction(record, form, agency), reason)
+    if action == "lift":
+        try:
+            day = fields.iso_date(form.get("lifted_on"), required=True)
+        except fields.FieldError as exc:
+            raise ValidationFailed("The date is not valid.", {"lifted_on": str(exc)}) from None
+        return lift_measure(session, actor, record, day or date.today(), reason)
+    if action == "confirm_lift":
+        return confirm_lift(session, actor, record)
     raise NotFound(f"Unknown action {action!r}.")
 
 

@@ -8,6 +8,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.auth import limiter
 from portal.errors import PortalError
+from portal.openapi import ACTIONS
 from portal.serialise import record_json
 from portal.services.api_writes import (
     actor_for_token,
@@ -18,7 +19,6 @@ from portal.wiring import get_db
 
 bp = Blueprint("api_write", __name__, url_prefix="/api/v1")
 WRITE_LIMIT = "120 per minute"
-ACTIONS = ("publish", "withdraw", "remediate", "submit", "approve")
 
 
 class Unauthorised(PortalError):
@@ -71,7 +71,8 @@ def create() -> ResponseReturnValue:
 @bp.post("/records/<ref>/<action>")
 @limiter.limit(write_limit)
 def act(ref: str, action: str) -> ResponseReturnValue:
-    """publish, withdraw ({"reason"}), remediate ({"remediated_on"}), submit, approve."""
+    """publish, withdraw ({"reason"}), remediate ({"remediated_on"}), submit, approve,
+    lift ({"lifted_on", "reason"}), confirm_lift."""
     if action not in ACTIONS:
         raise PortalError(f"Unknown action {action!r}; one of {', '.join(ACTIONS)}.")
     body = json_body() if request.content_length else {}

@@ -241,3 +241,47 @@ def test_the_atom_feed_gives_the_period_and_the_lifting_with_its_reason(db, bank
     assert "Measure lifted: Collusive practice in a road contract" in feed
     assert f"Debarment lifted by World Bank Sanctions Board on {TODAY.isoformat()}." in feed
     assert "Reason: Overturned on review" in feed
+
+
+def _token(db, email):
+    from portal.services.accounts import create_token, user_by_email
+
+    with db.writing() as session:
+        return create_token(session, Actor.cli(), user_by_email(session, email))
+
+
+def test_the_write_api_lifts_with_four_eyes(db, bank, client):
+    one, two = (
+        {"Authorization": f"Bearer {_token(db, e)}"} for e in ("one@wb.example", "two@wb.example")
+    )
+    path = f"/api/v1/records/{bank['ref']}"
+    body = {"lifted_on": TODAY.isoformat(), "reason": "Settled with the bank"}
+    missing = client.post(f"{path}/lift", json={"lifted_on": TODAY.isoformat()}, headers=one)
+    assert missing.status_code == 422 and missing.get_json()["error"]["details"]["reason"]
+    proposed = client.post(f"{path}/lift", json=body, headers=one)
+    assert proposed.status_code == 200 and proposed.get_json()["lifted_on"] is None
+    assert client.post(f"{path}/confirm_lift", json={}, headers=one).status_code == 403
+    confirmed = client.post(f"{path}/confirm_lift", json={}, headers=two)
+    assert confirmed.status_code == 200
+    assert confirmed.get_json()["lifted_on"] == TODAY.isoformat()
+    assert confirmed.get_json()["in_force_now"] is False
+    assert client.post(f"{path}/lift", json=body, headers=two).status_code == 409
+
+
+def test_the_workspace_offers_the_lift_and_then_its_confirmation_without_javascript(
+    db, bank, client
+):
+    from tests.factories import csrf_token, sign_in
+
+    sign_in(client, "one@wb.example")
+    page = client.get(f"/workspace/records/{bank['ref']}").get_data(as_text=True)
+    assert "Lift the debarment" in page and 'name="lifted_on"' in page
+    form = {
+        "csrf_token": csrf_token(client, f"/workspace/records/{bank['ref']}"),
+        "lifted_on": TODAY.isoformat(),
+        "reason": "Debarment overturned",
+    }
+    answer = client.post(f"/workspace/records/{bank['ref']}/lift", data=form)
+    assert answer.status_code == 302
+    page = client.get(f"/workspace/records/{bank['ref']}").get_data(as_text=True)
+    assert "waiting for a second regulator" in page and "Confirm the lift" in page

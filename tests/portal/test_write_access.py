@@ -54,6 +54,7 @@ def world(db):
         submitted = make_record(session, ico, acme, publish=False, actor=author_actor)
         submit_record(session, author_actor, submitted)
         published = make_record(session, ico, acme)
+        debarred = make_record(session, ico, acme, measure="debarment")
         tokens = {
             who: create_token(session, OPERATOR, user_by_email(session, EMAILS[who]))
             for who in ("other regulator", "right regulator")
@@ -62,6 +63,7 @@ def world(db):
         "draft": draft.ref,
         "submitted": submitted.ref,
         "published": published.ref,
+        "debarred": debarred.ref,
         "tokens": tokens,
     }
 
@@ -96,6 +98,10 @@ WEB = {
         lambda w: {"remediated_on": TODAY.isoformat()},
     ),
     "withdraw": ("/workspace/records/{published}/withdraw", lambda w: {"reason": "Wrong."}),
+    "lift": (
+        "/workspace/records/{debarred}/lift",
+        lambda w: {"lifted_on": TODAY.isoformat(), "reason": "Lifted on review."},
+    ),
     "create user": (
         "/admin/create-user",
         lambda w: {"email": "new@x.example", "password": "a long enough password", "role": "admin"},
@@ -122,6 +128,7 @@ WEB_ALLOWED = {
         "correct",
         "remediate",
         "withdraw",
+        "lift",
     },
     "admin": {"create user", "create agency", "update agency", "add jurisdiction", "merge"},
 }
@@ -179,6 +186,10 @@ API = {
     "remediate": (
         "/api/v1/records/{published}/remediate",
         lambda w: {"remediated_on": TODAY.isoformat()},
+    ),
+    "lift": (
+        "/api/v1/records/{debarred}/lift",
+        lambda w: {"lifted_on": TODAY.isoformat(), "reason": "Lifted on review."},
     ),
 }
 
