@@ -9,6 +9,11 @@ the hash, the issue record and the atomic cache write. Runs are interleaved so
 that load from other processes falls on both sides alike.
 
     .venv/bin/python benchmarks/bench_pdf.py [--runs 7]
+
+`--served` measures what issue 18 asks instead: a fresh `portal serve` worker (one
+sync worker over a 300-entity demo register) serving ten different reports in turn,
+the first of which used to pay the render server's start; target: the first within
+1.3x of the later ones (the median of reports 2-10).
 """
 
 from __future__ import annotations
@@ -192,12 +197,104 @@ def report(cold, alone, spy, peaks, cached) -> dict[str, float]:  # type: ignore
     }
 
 
+def served(tmp: Path, reports: int = 10, port: int = 5097) -> dict[str, float]:
+    """Seconds for each of `reports` different reports from one fresh `portal serve` worker."""
+    import os
+    import secrets
+    import subprocess
+    import urllib.request
+
+    from _common import stop_server
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PORTAL_")}
+    env.pop("DATABASE_URL", None)
+    env |= {
+        "PORTAL_DATA_DIR": str(tmp),
+        "PORTAL_SESSION_COOKIE_SECURE": "false",
+        "PORTAL_SECRET_KEY": secrets.token_hex(32),
+    }
+    portal = [sys.executable, "-m", "portal"]
+    subprocess.run([*portal, "demo", "--entities", "300"], env=env, check=True, capture_output=True)  # noqa: S603
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{tmp / 'portal.sqlite3'}")
+    with engine.connect() as conn:
+        # Ten reports of the same size (entities with equally many public records), so
+        # that the first differs from the others only by being first.
+        counts = conn.execute(
+            text(
+                "SELECT e.slug, count(*) AS n FROM entity e JOIN record r ON r.entity_id = e.id "
+                "WHERE r.status IN ('published', 'under_appeal') GROUP BY e.slug"
+            )
+        ).all()
+    by_count: dict[int, list[str]] = {}
+    for slug, n in counts:
+        by_count.setdefault(n, []).append(slug)
+    size = max((n for n, group in by_count.items() if len(group) >= reports), default=0)
+    slugs = sorted(by_count.get(size, []))[:reports]
+    print(f"{len(slugs)} reports of entities with {size} public records each")
+    engine.dispose()
+    command = [*portal, "serve", "--port", str(port), "--workers", "1"]
+    log = (tmp / "serve.log").open("w")
+    server = subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )  # noqa: S603
+    started = time.perf_counter()
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)  # noqa: S310
+                break
+            except OSError:
+                if server.poll() is not None or time.perf_counter() - started > 120:
+                    raise SystemExit("the server did not start") from None
+                time.sleep(0.2)
+        ready = time.perf_counter() - started
+        times = []
+        for slug in slugs:
+            begin = time.perf_counter()
+            with urllib.request.urlopen(  # noqa: S310
+                f"http://127.0.0.1:{port}/entities/{slug}/report.pdf", timeout=120
+            ) as response:
+                assert response.status == 200 and response.read().startswith(b"%PDF")
+            times.append(time.perf_counter() - begin)
+    finally:
+        stop_server(server)
+        log.close()
+    later = statistics.median(times[1:])
+    print(
+        f"fresh worker ready in {ready:.2f} s; reports: "
+        + ", ".join(f"{t * 1000:.0f}" for t in times)
+        + " ms"
+    )
+    print(f"first {times[0] * 1000:.0f} ms, tenth {times[-1] * 1000:.0f} ms, "
+          f"median of 2-{len(times)} {later * 1000:.0f} ms; "
+          f"first / later {times[0] / later:.2f} (target <= 1.30)")  # fmt: skip
+    return {
+        "worker_ready_s": round(ready, 2),
+        "first_report_ms": round(times[0] * 1000),
+        "tenth_report_ms": round(times[-1] * 1000),
+        "later_median_ms": round(later * 1000),
+        "first_over_later": round(times[0] / later, 2),
+    }
+
+
 def main() -> None:
     """Run the benchmark and print medians (and best runs) for each path."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--served", action="store_true", help="a fresh portal serve worker")
     args = parser.parse_args()
+    if args.served:
+        tmp = Path(tempfile.mkdtemp(prefix="bench-pdf-served-"))
+        try:
+            figures = served(tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2) + "\n")
+        return
     runs = args.runs
     tmp = Path(tempfile.mkdtemp(prefix="bench-pdf-"))
     try:

@@ -20,6 +20,7 @@ from portal.auth import csrf, init_auth, limiter, login_manager
 from portal.config import ROOT, load_config, local_secret_key
 from portal.db import Database
 from portal.errors import ConfigError, Moved, PortalError
+from portal.reports.warm import warm_reports
 from portal.services.notifications import deliver_email
 from portal.views import (
     admin,
@@ -104,9 +105,13 @@ def require_secret_key(app: Flask) -> None:
 
 
 def production_app() -> Flask:
-    """The app for an external WSGI server: `gunicorn 'portal.app:production_app()'`."""
+    """The app for an external WSGI server: `gunicorn 'portal.app:production_app()'`.
+
+    Built in each worker, which pays its one-time report costs here, before serving.
+    """
     app = create_app()
     require_secret_key(app)
+    warm_reports(app, app.extensions["portal.db"])
     return app
 
 

@@ -108,6 +108,22 @@ def write_pdf(job: PdfJob) -> RenderResult:
     )
 
 
+# Every kind of text a report sets (headings, bold, italic, tables, code, an SVG), so
+# that each font face is loaded and laid out once before any child is forked.
+WARM_UP_HTML = """<html lang="en"><head><title>warm-up</title></head><body>
+<header class="cover"><p class="eyebrow">Warm-up</p><h1 class="subject">Warm-up Ltd</h1>
+<dl class="facts"><div><dt>Kind</dt><dd>Business</dd></div></dl></header>
+<h2>Why the score is 88.00</h2><h3>Counting (1)</h3>
+<p><strong>Bold</strong> <em>italic</em> <strong><em>both</em></strong> <code>R-2026-000001</code>
+<small>small</small> − · “quoted” 12 January 2027</p>
+<table class="explanation"><caption>Table</caption><thead><tr><th>Record</th>
+<th class="num">Points</th></tr></thead><tbody><tr><th scope="row">R-1</th>
+<td class="num">−12.00</td></tr></tbody></table>
+<svg xmlns="http://www.w3.org/2000/svg" width="60" height="20" role="img"><title>chart</title>
+<polyline points="0,10 30,5 60,15" fill="none" stroke="black"/><text x="2" y="18">90</text></svg>
+</body></html>"""
+
+
 def warm_up() -> None:
-    """Render a tiny fixed document once so that fonts are loaded before any child is forked."""
-    write_pdf(PdfJob('<html lang="en"><title>warm-up</title><p>Warm-up</p></html>'))
+    """Render a document of every text style once, so fonts and the stylesheet are loaded."""
+    write_pdf(PdfJob(WARM_UP_HTML))
