@@ -124,7 +124,16 @@ def entity_schemas() -> dict[str, Schema]:
     facets = {"type": "object", "additionalProperties": {"type": "object"}}
     return {
         "EntitySummary": obj(summary),
-        "EntityList": page_of(ref("EntitySummary"), facets=facets, suggestion=NSTR),
+        "EntityList": page_of(
+            ref("EntitySummary"),
+            facets=facets,
+            suggestion=NSTR,
+            counts={
+                **obj(props("entity:int", record={"type": ["integer", "null"]})),
+                "description": "Matches of each kind for the same words (record: null "
+                "without words); the findings are searched on /search?type=record.",
+            },
+        ),
         "Entity": obj(entity, [k for k in entity if k != "office"]),
         "Suggestions": obj({"items": array(obj(props("key name kind jurisdiction")))}),
     }

@@ -21,7 +21,12 @@ from portal.services.exports import agency_list, jurisdiction_list
 from portal.services.history import score_as_of
 from portal.services.public import current_score, entity_view, public_records
 from portal.services.record_page import HistoryEntry, RecordPage, record_page
-from portal.services.search.searching import build_query, search_register, suggest_names
+from portal.services.search.searching import (
+    build_query,
+    count_matches,
+    search_register,
+    suggest_names,
+)
 from portal.wiring import get_db, get_index
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -96,6 +101,11 @@ def entities() -> ResponseReturnValue:
     body = page_json(items, results.total, query.page, query.per_page)
     body["facets"] = {name: dict(values) for name, values in results.facets.items()}
     body["suggestion"] = results.suggestion
+    # How many findings the same words match, so a client knows to look there too.
+    body["counts"] = {
+        "entity": results.total,
+        "record": count_matches(get_index(), query, "record") if query.text.strip() else None,
+    }
     return jsonify(body)
 
 

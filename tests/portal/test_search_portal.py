@@ -119,7 +119,12 @@ def test_any_input_gets_results_or_a_clear_message(client, db, text):
     html = page.get_data(as_text=True)
     assert "Traceback" not in html
     if page.status_code == 200:
-        assert re.search(r'class="results-summary"[^>]*>\s*[\d,]+ results?', html)
+        # The default search counts both kinds: "N organisations and officials · M findings".
+        assert re.search(
+            r'class="results-summary"[^>]*>\s*<a [^>]*>[\d,]+ organisations? (and|or) officials?'
+            r"</a> ·\s*<a [^>]*>[\d,]+ findings?</a>",
+            html,
+        )
     else:
         assert "notice-error" in html
     api = client.get("/api/v1/entities", query_string={"q": text})
@@ -285,6 +290,6 @@ def test_did_you_mean_keeps_the_filters_and_the_sort(client, db):
     assert "q=contoso" in target and "sector=health" in target and "sort=score" in target
     assert "page=" not in target
     followed = client.get(target).get_data(as_text=True)
-    assert "1 result for" in followed
+    assert "1 organisation or official</a>" in followed
     assert "/entities/contoso-pharmaceuticals-ltd" in followed
     assert 'value="score" selected' in followed

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from portal.errors import PortalError
 from portal.services.search.index import SearchIndex
@@ -83,3 +85,101 @@ def suggest_names(index: SearchIndex, prefix: str, limit: int = 8) -> list[Sugge
         return index.backend.suggest(prefix, limit)
     except QueryRefused:
         return []
+
+
+KINDS = ("all", "entity", "record")
+# Findings shown beside the organisations on the default search page.
+FINDINGS_SHOWN = 5
+# Filters that mean the same for organisations and for findings.
+SHARED_FILTERS = ("jurisdiction",)
+_REF = re.compile(r"^\s*R[\s\-_]*(\d{4})[\s\-_]*(\d{1,6})\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Everything:
+    """The default search: organisations and officials, and the findings that match.
+
+    `main` is what the page lists with facets and pages: the organisations, or the
+    findings when only findings match; `findings` is the short list beside them.
+    """
+
+    kind: str
+    query: SearchQuery
+    main: SearchResults
+    entity_total: int
+    record_total: int
+    findings: SearchResults | None
+
+
+def search_kind(args: Mapping[str, Sequence[str]]) -> str:
+    """all (the default: every kind), entity or record; PortalError for anything else."""
+    kind = _one(args, "type", "all") or "all"
+    if kind not in KINDS:
+        raise PortalError("type must be all, entity or record.", {"type": kind[:20]})
+    return kind
+
+
+def record_ref(text: str) -> str | None:
+    """A record reference as typed ("r-2026-123", "R 2026 000123"), in its own form, or None."""
+    found = _REF.match(text)
+    return f"R-{found.group(1)}-{int(found.group(2)):06d}" if found else None
+
+
+def find_record(index: SearchIndex, text: str) -> tuple[str, str] | None:
+    """The ref and title of the public record a query names exactly by its ref, or None."""
+    ref = record_ref(text)
+    if ref is None:
+        return None
+    query = SearchQuery(
+        text=ref, doc_type="record", per_page=1, with_facets=False, with_highlights=False
+    )
+    results, _current = search_register(index, query)
+    if results.hits and results.hits[0].key == ref:
+        return ref, str(results.hits[0].fields.get("title") or "")
+    return None
+
+
+def find_record_ref(index: SearchIndex, text: str) -> str | None:
+    """The ref of the public record a query names exactly, or None."""
+    found = find_record(index, text)
+    return found[0] if found else None
+
+
+def search_everything(
+    index: SearchIndex, args: Mapping[str, Sequence[str]]
+) -> tuple[Everything, bool]:
+    """Organisations and officials with their facets, and the findings that match."""
+    entity_query = build_query({**args, "type": ["entity"]})
+    entities, current = search_register(index, entity_query)
+    shared = {k: v for k, v in args.items() if k in ("q", *SHARED_FILTERS)}
+    record_query = replace(
+        build_query({**shared, "type": ["record"]}),
+        per_page=FINDINGS_SHOWN,
+        with_facets=False,
+    )
+    findings, _current = search_register(index, record_query)
+    if entities.total == 0 and findings.total > 0 and entity_query.page == 1:
+        # Only findings match: list them in full, with their facets, instead of "0 results".
+        query = build_query({**args, "type": ["record"]})
+        main, _current = search_register(index, query)
+        return Everything("record", query, main, 0, findings.total, None), current
+    shown = findings if findings.total else None
+    return (
+        Everything("entity", entity_query, entities, entities.total, findings.total, shown),
+        current,
+    )
+
+
+def count_matches(index: SearchIndex, query: SearchQuery, doc_type: str) -> int:
+    """How many documents of another kind the same words match (no facets, no hits)."""
+    other = replace(
+        query,
+        doc_type=doc_type,  # type: ignore[arg-type]
+        filters={k: v for k, v in query.filters.items() if k in SHARED_FILTERS},
+        page=1,
+        per_page=1,
+        with_facets=False,
+        with_highlights=False,
+        sort="relevance",
+    )
+    return search_register(index, other)[0].total
