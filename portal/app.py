@@ -30,6 +30,7 @@ from portal.views import (
     entities,
     imports,
     main,
+    match,
     methodology,
     opendata,
     organisation,
@@ -47,6 +48,7 @@ htmx = Htmx()
 BLUEPRINTS = (
     main.bp,
     api.bp,
+    match.bp,
     methodology.bp,
     entities.bp,
     search.bp,
@@ -61,7 +63,7 @@ BLUEPRINTS = (
     opendata.bp,
 )
 # Bearer tokens, not cookies: no cross-site request can use them (and the read API takes no form).
-CSRF_EXEMPT = (api.bp, api_write.bp)
+CSRF_EXEMPT = (api.bp, match.bp, api_write.bp)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

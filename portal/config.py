@@ -28,6 +28,8 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE": None,
     "API_READ_LIMIT": "300 per minute",
     "API_WRITE_LIMIT": "120 per minute",
+    # Screening batches (POST /api/v1/match, up to 500 names each) per address.
+    "API_MATCH_LIMIT": "30 per minute",
     "EXPORT_LIMIT": "60 per minute",
     "SMTP_HOST": None,
     "SMTP_PORT": 25,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from portal.services.screening import FEATURES
 from scoring.model import MEASURES
 
 Schema = dict[str, Any]
@@ -323,6 +324,61 @@ def write(summary: str, body: str, params: list[Schema], status: str = "200") ->
     }
 
 
+def match_schemas() -> dict[str, Schema]:
+    """Screening: the batch of names and, for each, the candidates with why they match."""
+    query = props("name jurisdiction registration_id address kind")
+    query["name"] = {**STR, "maxLength": 200}
+    measure = props("record measure agency since:date until:ndate")
+    candidate = props(
+        "slug name kind jurisdiction score:num verdict matched_name band:nstr "
+        "entity_score:nnum under_sanction:bool",
+        features=array({"enum": list(FEATURES)}),
+        measures_in_force=array(obj(measure)),
+    )
+    candidate["score"] = {**NUM, "minimum": 0, "maximum": 1}
+    answer = props(
+        "verdict",
+        query={"type": "object"},
+        candidates=array(ref("MatchCandidate")),
+    )
+    return {
+        "MatchRequest": obj(
+            {"queries": {**array(obj(query, ["name"])), "minItems": 1, "maxItems": 500}}
+        ),
+        "MatchCandidate": obj(candidate),
+        "MatchResult": obj(answer),
+        "MatchResponse": obj(
+            props(
+                "",
+                data_as_of=obj(props("seq:int date:date")),
+                results=array(ref("MatchResult")),
+            )
+        ),
+    }
+
+
+def match_operation() -> Schema:
+    """POST /api/v1/match: a read that takes a body, so no ETag."""
+    answers = {
+        "200": {
+            "description": "The candidates of each name",
+            "content": _json(ref("MatchResponse")),
+        }
+    }
+    for code in ("400", "422", "429", "503"):
+        answers[code] = {"description": ERRORS[code], "content": _json(ref("Error"))}
+    answers["429"]["headers"] = {"Retry-After": {"schema": INT, "description": "Seconds."}}
+    return {
+        "summary": "Screen up to 500 names against the register",
+        "description": "Scores in [0, 1]: a match from 0.90, a possible match from 0.75 "
+        "(docs/search.md has the formula and its precision and recall on real data).",
+        "tags": ["read"],
+        "parameters": [],
+        "requestBody": {"required": True, "content": _json(ref("MatchRequest"))},
+        "responses": answers,
+    }
+
+
 def paths() -> dict[str, Schema]:
     """Every route under /api/v1."""
     action = param("action", "path", {"enum": ACTIONS}, "The workflow step.")
@@ -331,6 +387,7 @@ def paths() -> dict[str, Schema]:
     return {
         "/api/v1/entities": {"get": read("Search entities", "EntityList", SEARCH + PAGING, ())},
         "/api/v1/suggest": {"get": read("Name suggestions", "Suggestions", suggest, ())},
+        "/api/v1/match": {"post": match_operation()},
         "/api/v1/entities/{slug}": {
             "get": read("An entity and its score", "Entity", [SLUG], ("404",))
         },  # fmt: skip
@@ -379,6 +436,7 @@ def openapi_spec() -> dict[str, Any]:
         **record_schemas(),
         **directory_schemas(),
         **write_schemas(),
+        **match_schemas(),
         "OpenAPI": {"type": "object", "required": ["openapi", "paths"]},
     }
     return {
