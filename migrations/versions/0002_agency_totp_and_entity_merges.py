@@ -8,9 +8,7 @@ Create Date: 2026-11-26 11:06:56.531296
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
-
 
 revision: str = '0002'
 down_revision: str | None = '0001'

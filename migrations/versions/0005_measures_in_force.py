@@ -48,14 +48,14 @@ def upgrade() -> None:
             batch_op.f("fk_record_case_record_id_record"), "record", ["case_record_id"], ["id"]
         )
         batch_op.create_check_constraint(
-            "in_force_order",
+            op.f("ck_record_in_force_order"),
             "in_force_until IS NULL OR in_force_from IS NULL OR in_force_until >= in_force_from",
         )
         batch_op.create_check_constraint(
-            "lifted_has_reason", "(lifted_on IS NULL) = (lifted_reason IS NULL)"
+            op.f("ck_record_lifted_has_reason"), "(lifted_on IS NULL) = (lifted_reason IS NULL)"
         )
         batch_op.create_check_constraint(
-            "pending_lift_has_reason",
+            op.f("ck_record_pending_lift_has_reason"),
             "(pending_lift_on IS NULL) = (pending_lift_reason IS NULL)",
         )
     with op.batch_alter_table("entity", schema=None) as batch_op:
@@ -73,9 +73,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_entity_under_sanction"))
         batch_op.drop_column("under_sanction")
     with op.batch_alter_table("record", schema=None) as batch_op:
-        batch_op.drop_constraint("pending_lift_has_reason", type_="check")
-        batch_op.drop_constraint("lifted_has_reason", type_="check")
-        batch_op.drop_constraint("in_force_order", type_="check")
+        batch_op.drop_constraint(op.f("ck_record_pending_lift_has_reason"), type_="check")
+        batch_op.drop_constraint(op.f("ck_record_lifted_has_reason"), type_="check")
+        batch_op.drop_constraint(op.f("ck_record_in_force_order"), type_="check")
         batch_op.drop_constraint(batch_op.f("fk_record_case_record_id_record"), type_="foreignkey")
         batch_op.drop_constraint(
             batch_op.f("fk_record_pending_lift_by_id_user"), type_="foreignkey"

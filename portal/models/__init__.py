@@ -19,7 +19,7 @@ from portal.models.enums import (
     Severity,
 )
 from portal.models.records import Appeal, Record, RecordRevision, Response
-from portal.models.register import Agency, Entity, EntityAlias, Jurisdiction
+from portal.models.register import Agency, DuplicateDecision, Entity, EntityAlias, Jurisdiction
 
 __all__ = [
     "KIND_LABELS",
@@ -33,6 +33,7 @@ __all__ = [
     "Claim",
     "ClaimStatus",
     "CorrectionRequest",
+    "DuplicateDecision",
     "Notification",
     "RequestStatus",
     "Counter",

@@ -83,3 +83,19 @@ class EntityAlias(SQLModel, table=True):
     name: str = Field(max_length=300)
     name_key: str = Field(max_length=300, index=True)
     former: bool = False
+
+
+class DuplicateDecision(SQLModel, table=True):
+    """Two entities an administrator has said are not the same: never proposed again."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("low_id", "high_id", name="uq_duplicate_decision_pair"),
+        sa.CheckConstraint("low_id < high_id", name="duplicate_pair_order"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    low_id: int = Field(foreign_key="entity.id")
+    high_id: int = Field(foreign_key="entity.id", index=True)
+    decided_by: str = Field(max_length=120)
+    reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(default_factory=utcnow)
