@@ -105,7 +105,7 @@ def import_group() -> None:
 )
 def import_entities_command(file: Path, dry_run: bool, max_size: float) -> None:
     """Import entities from FILE."""
-    from portal.services.imports import import_entities
+    from portal.services.imports.run import import_entities
 
     with command_app() as app:
         limit = int(max_size * 1024 * 1024)
@@ -144,7 +144,7 @@ def import_records_command(
     max_size: float,
 ) -> None:
     """Import records from FILE and publish them: in our columns, or through a mapping."""
-    from portal.services.imports import run_import
+    from portal.services.imports.run import run_import
 
     if mapping is None and not agency:
         raise click.UsageError("--agency is required without --mapping.")

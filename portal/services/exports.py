@@ -36,9 +36,8 @@ from portal.models import (
     utcnow,
 )
 from portal.services.audit import chain_head
-from portal.services.entities import ENTITY_COLUMNS
+from portal.services.imports.columns import ENTITY_COLUMNS, RECORD_COLUMNS
 from portal.services.public import records_in_view
-from portal.services.records import RECORD_COLUMNS
 
 BATCH = 2000
 Row = dict[str, Any]

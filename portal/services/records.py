@@ -27,22 +27,6 @@ from portal.services.audit import append_event
 from portal.services.counters import next_value
 from portal.services.scores import refresh_score
 
-RECORD_COLUMNS = (
-    "entity_slug",
-    "entity_registration_id",
-    "category",
-    "severity",
-    "title",
-    "decided_on",
-    "nature",
-    "source_id",
-    "summary",
-    "statute",
-    "occurred_on",
-    "penalty_amount",
-    "penalty_currency",
-    "source_url",
-)
 # The fields a correction may change; each change is kept as a new revision.
 CORRECTABLE = (
     "category",

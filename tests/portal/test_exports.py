@@ -19,11 +19,11 @@ from portal.db import Database
 from portal.demo import load_demo
 from portal.models import Entity, Record
 from portal.services.access import Actor
-from portal.services.entities import ENTITY_COLUMNS
 from portal.services.exports import ENTITY_FIELDS, RECORD_FIELDS, columns_for, neutralise
-from portal.services.imports import import_entities, import_records
+from portal.services.imports.columns import ENTITY_COLUMNS, RECORD_COLUMNS
+from portal.services.imports.run import import_entities, import_records
 from portal.services.public import records_in_view
-from portal.services.records import RECORD_COLUMNS, record_by_ref, withdraw_record
+from portal.services.records import record_by_ref, withdraw_record
 from tests.conftest import sqlite_only
 from tests.factories import make_agency, make_entity, make_record
 

@@ -27,7 +27,7 @@ from portal.services.access import Actor
 from portal.services.accounts import create_token, user_by_email
 from portal.services.appeals import file_appeal
 from portal.services.due_process import decide_claim, publish_response, register_representative
-from portal.services.imports import import_entities
+from portal.services.imports.run import import_entities
 from portal.services.records import correct_record
 from tests.factories import (
     OPERATOR,

@@ -16,8 +16,9 @@ from sqlmodel import SQLModel, select
 from portal.cli import cli
 from portal.models import Entity, EntityAlias, Record, RecordStatus, Role
 from portal.services.access import Actor
-from portal.services.imports import import_entities, import_records, preview_import, run_import
-from portal.services.mapping import MappingError, load_mapping
+from portal.services.imports.mapping import load_mapping
+from portal.services.imports.run import import_entities, import_records, preview_import, run_import
+from portal.services.imports.specs import MappingError
 from tests.factories import make_agency, make_entity
 
 HEADER = ["name", "kind", "jurisdiction", "registration_id", "aliases", "sector"]

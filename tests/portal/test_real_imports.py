@@ -13,12 +13,12 @@ from sqlmodel import Session, SQLModel, col, select
 from portal.models import Agency, AuditEvent, Entity, Record, RecordRevision
 from portal.services.access import Actor
 from portal.services.entities import create_entity
-from portal.services.import_files import read_rows
-from portal.services.import_mapped import MappedImport
-from portal.services.import_matching import NewEntity
-from portal.services.import_report import ImportReport
-from portal.services.imports import run_import
-from portal.services.mapping import load_mapping
+from portal.services.imports.mapping import load_mapping
+from portal.services.imports.match import NewEntity
+from portal.services.imports.plan import MappedImport
+from portal.services.imports.read import read_rows
+from portal.services.imports.report import ImportReport
+from portal.services.imports.run import run_import
 from portal.services.records import create_record, publish_record
 from search.names import name_key
 from tests.conftest import SHARED

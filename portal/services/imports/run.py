@@ -1,9 +1,10 @@
-"""All-or-nothing imports of entities and records from CSV or JSON Lines, with column mappings.
-
-The service API the CLI and the web upload share:
+"""The entry points of an import, all or nothing: the CLI and the web upload share them.
 
 - `preview_import(db, source, ...)`: a dry run; writes nothing, reports what would happen.
 - `run_import(db, source, ...)`: the import itself, in one transaction.
+- `import_entities`, `import_records` (our own columns, row by row through the domain
+  services) and `import_mapped_records` (through a mapping: plan, then write in bulk),
+  which `run_import` chooses between.
 
 Problems of the request (an unknown mapping, agency or parameter) raise a
 PortalError; problems of the file (too large, not text, bad rows) come back in
@@ -23,13 +24,11 @@ from portal.db import Database
 from portal.errors import NotFound, PortalError, ValidationFailed
 from portal.models import Agency, Entity, Record, utcnow
 from portal.services.access import Actor
-from portal.services.entities import (
-    ENTITY_COLUMNS,
-    create_entity,
-    entity_for_row,
-    parse_entity,
-)
-from portal.services.import_files import (
+from portal.services.entities import create_entity, entity_for_row, parse_entity
+from portal.services.imports.columns import ENTITY_COLUMNS, RECORD_COLUMNS
+from portal.services.imports.mapping import ColumnMapping, load_mapping
+from portal.services.imports.plan import MappedImport, Rollback
+from portal.services.imports.read import (
     DEFAULT_MAX_BYTES,
     Row,
     Source,
@@ -40,23 +39,9 @@ from portal.services.import_files import (
     read_source,
     source_name,
 )
-from portal.services.import_mapped import MappedImport, Rollback
-from portal.services.import_report import ImportReport, RowError, SkippedRow
-from portal.services.mapping import ColumnMapping, load_mapping
-from portal.services.records import RECORD_COLUMNS, create_record, parse_record, publish_record
+from portal.services.imports.report import ImportReport, RowError, describe
+from portal.services.records import create_record, parse_record, publish_record
 from portal.services.scores import refresh_score
-
-__all__ = [
-    "DEFAULT_MAX_BYTES",
-    "ImportReport",
-    "RowError",
-    "SkippedRow",
-    "import_entities",
-    "import_mapped_records",
-    "import_records",
-    "preview_import",
-    "run_import",
-]
 
 
 def run_import(
@@ -136,13 +121,6 @@ def import_mapped_records(
     return report
 
 
-def _describe(exc: PortalError) -> str:
-    """One line for a row's failure, naming each bad field."""
-    if isinstance(exc.details, Mapping) and exc.details:
-        return "; ".join(f"{key}: {reason}" for key, reason in exc.details.items())
-    return exc.message
-
-
 def _run_rows(
     db: Database,
     report: ImportReport,
@@ -164,7 +142,7 @@ def _run_rows(
                     report.created += int(created)
                     report.present += int(not created)
                 except PortalError as exc:
-                    report.errors.append(RowError(number, line, _describe(exc)))
+                    report.errors.append(RowError(number, line, describe(exc)))
             if report.errors or report.dry_run:
                 raise Rollback
             finish(session)
