@@ -9,7 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from portal.app import get_db
 from portal.auth import limiter
 from portal.errors import PortalError
-from portal.services.api_writes import (
+from portal.services.forms.api import (
     actor_for_token,
     create_record_from_json,
     record_action_from_json,

@@ -9,11 +9,11 @@ from portal.app import get_db
 from portal.auth import current_actor, role_required
 from portal.errors import PortalError
 from portal.models import Role
+from portal.services.forms.workspace import agency_of
 from portal.services.imports.mapping import shipped_mappings
 from portal.services.imports.read import DEFAULT_MAX_BYTES
 from portal.services.imports.run import preview_import, run_import
 from portal.services.imports.staging import discard, stage, staged
-from portal.services.workspace import agency_of
 
 bp = Blueprint("imports", __name__, url_prefix="/workspace/imports")
 
