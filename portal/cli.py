@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from portal.app import create_app
 from portal.db import Database
 from portal.errors import PortalError
+from portal.models import Role
 
 
 @contextmanager
@@ -284,12 +285,11 @@ def users() -> None:
 
 @users.command(name="create")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["admin", "regulator", "representative"]))
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--agency", default=None, help="Agency slug (regulators).")
 @click.option("--entity", default=None, help="Entity slug (representatives).")
 def users_create(email: str, role: str, agency: str | None, entity: str | None) -> None:
     """Create an account; asks for the password twice (also read from standard input)."""
-    from portal.models import Role
     from portal.services.access import Actor
     from portal.services.accounts import create_user
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from portal.models import ENDED_STATUSES, EntityKind
+from scoring.model import NATURES, SEVERITIES
+
 Schema = dict[str, Any]
 
 STR = {"type": "string"}
@@ -22,8 +25,7 @@ NUM = {"type": "number"}
 INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
 LINKS = {"type": "object", "additionalProperties": {"type": "string"}}
-KINDS = ["business", "social_organisation", "government_body", "official"]
-SEVERITIES = ["minor", "moderate", "serious", "severe"]
+KINDS = [kind.value for kind in EntityKind]
 ACTIONS = ["publish", "withdraw", "remediate", "submit", "approve"]
 ERRORS = {
     "400": "The request is malformed (a bad parameter or body).",
@@ -130,8 +132,8 @@ def record_schemas() -> dict[str, Schema]:
         "ref entity agency category title summary:nstr statute:nstr occurred_on:ndate "
         "decided_on:date published_at:nts remediated_on:ndate source_url:nstr status "
         "revision:int links:links",
-        nature={"enum": ["violation", "commendation"]},
-        severity={"enum": SEVERITIES},
+        nature={"enum": list(NATURES)},
+        severity={"enum": list(SEVERITIES)},
         penalty=penalty,
     )
     history = props("seq:int at:ts action label reason:nstr outcome:nstr changes:obj")
@@ -148,7 +150,7 @@ def record_schemas() -> dict[str, Schema]:
     ended = obj(
         props(
             "ref links:links",
-            status={"enum": ["withdrawn", "overturned"]},
+            status={"enum": [status.value for status in ENDED_STATUSES]},
             history=array(ref("HistoryEntry")),
         ),  # fmt: skip
         additionalProperties=False,
@@ -194,8 +196,8 @@ def write_schemas() -> dict[str, Schema]:
     record_input = props(
         "entity_slug entity_registration_id category title decided_on:date source_id summary "
         "statute occurred_on:date penalty_currency source_url",
-        severity={"enum": SEVERITIES},
-        nature={"enum": ["violation", "commendation"]},
+        severity={"enum": list(SEVERITIES)},
+        nature={"enum": list(NATURES)},
         penalty_amount={"type": "string", "description": "A decimal, at most 2 places."},
         publish={"type": "boolean", "description": "Publish at once where allowed."},
     )

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from portal.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal.models import (
+    PUBLIC_STATUSES,
     Agency,
     Entity,
     Nature,
@@ -272,7 +273,7 @@ def correct_record(
 ) -> Record:
     """Correct a published finding as a new revision with a public reason."""
     _agency_check(actor, record, "correct this record")
-    if record.status not in (RecordStatus.PUBLISHED, RecordStatus.UNDER_APPEAL):
+    if record.status not in PUBLIC_STATUSES:
         raise Conflict(f"Record {record.ref} is {record.status}; only a public one is corrected.")
     reason = public_reason(reason)
     unknown = set(changes) - set(CORRECTABLE)
@@ -302,7 +303,7 @@ def correct_record(
 def withdraw_record(session: Session, actor: Actor, record: Record, reason: str) -> Record:
     """Withdraw a published finding: it stops counting and leaves public view."""
     _agency_check(actor, record, "withdraw this record")
-    if record.status not in (RecordStatus.PUBLISHED, RecordStatus.UNDER_APPEAL):
+    if record.status not in PUBLIC_STATUSES:
         raise Conflict(f"Record {record.ref} is {record.status}; it cannot be withdrawn.")
     reason = public_reason(reason)
     record.status = RecordStatus.WITHDRAWN
