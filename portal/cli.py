@@ -106,11 +106,14 @@ def import_group() -> None:
 )
 def import_entities_command(file: Path, dry_run: bool, max_size: float) -> None:
     """Import entities from FILE."""
+    from portal.services.access import Actor
     from portal.services.imports.run import import_entities
 
     with command_app() as app:
         limit = int(max_size * 1024 * 1024)
-        report = import_entities(db_of(app), file, dry_run=dry_run, max_bytes=limit)
+        report = import_entities(
+            db_of(app), file, actor=Actor.cli("import"), dry_run=dry_run, max_bytes=limit
+        )
         _finish_import(report)
 
 
@@ -145,6 +148,7 @@ def import_records_command(
     max_size: float,
 ) -> None:
     """Import records from FILE and publish them: in our columns, or through a mapping."""
+    from portal.services.access import Actor
     from portal.services.imports.run import run_import
 
     if mapping is None and not agency:
@@ -160,6 +164,7 @@ def import_records_command(
         report = run_import(
             db_of(app),
             file,
+            actor=Actor.cli("import"),
             mapping=mapping,
             agency_slug=agency,
             params=values,
