@@ -388,6 +388,7 @@ def report(slug: str, output: Path, variant: str, base_url: str | None) -> None:
     from portal.reports.entity import entity_pdf
     from portal.reports.service import ReportRequest
     from portal.reports.settings import ReportSettings
+    from portal.services.access import Actor
 
     with command_app() as app, app.app_context():
         settings = ReportSettings.from_config(app.config)
@@ -397,7 +398,9 @@ def report(slug: str, output: Path, variant: str, base_url: str | None) -> None:
                 "the QR code needs the register's public address: set PORTAL_PUBLIC_URL "
                 "or pass --base-url"
             )
-        request = ReportRequest(variant, address.rstrip("/") + "/", utcnow().date(), settings)
+        request = ReportRequest(
+            variant, address.rstrip("/") + "/", utcnow().date(), Actor.cli("report"), settings
+        )
         cache = ReportCache(Path(app.config["DATA_DIR"]) / "reports")
         served = entity_pdf(db_of(app), app.jinja_env, cache, request, slug)
         data = served.read()

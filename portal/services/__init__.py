@@ -5,8 +5,9 @@ Four kinds, each module one of them:
 - domain writes, each checking its access rule (`access.py`) again: `accounts`,
   `admin` (agency settings, merges), `appeals`, `audit` (the change log),
   `counters`, `due_process` (claims, replies, corrections), `entities`,
-  `notifications`, `records`, `register` (jurisdictions, agencies), `retention`,
-  `scores`; `fields` parses one input field each;
+  `notifications`, `records`, `register` (jurisdictions, agencies), `report_issues`
+  (the row that lets a PDF be verified), `retention`, `scores`; `fields` parses
+  one input field each;
 - form adapters, `forms/`: a form or an API body turned into those calls;
 - page read models: `public` (entities, their visible records and scores),
   `record_page`, `directory` (agency and jurisdiction pages), `history` (scores
