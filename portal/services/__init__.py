@@ -13,6 +13,7 @@ Four kinds, each module one of them:
   `record_page`, `directory` (agency and jurisdiction pages), `history` (scores
   as they stood on a date);
 - pipelines: `imports/` (files in, in the order read, map, match, plan, write,
-  report), `exports`, `ftm` and `feeds` (the register out), `backup`, and the
+  report), `exports`, `ftm` and `feeds` (the register out), `bulk` (the demo
+  loader's batches), `backup`, and the
   search index's glue, `indexing` and `searching`.
 """
