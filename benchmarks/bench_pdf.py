@@ -31,7 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-SEVERITIES = ["minor", "moderate", "serious", "severe"]
+from scoring.model import SEVERITIES  # noqa: E402
+
 CATEGORIES = ["data_protection", "transparency", "data_protection", "certification"]
 
 

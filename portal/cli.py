@@ -17,6 +17,7 @@ from sqlalchemy.exc import OperationalError
 from portal.app import create_app
 from portal.db import Database
 from portal.errors import PortalError
+from portal.models import Role
 
 
 @contextmanager
@@ -105,11 +106,14 @@ def import_group() -> None:
 )
 def import_entities_command(file: Path, dry_run: bool, max_size: float) -> None:
     """Import entities from FILE."""
-    from portal.services.imports import import_entities
+    from portal.services.access import Actor
+    from portal.services.imports.run import import_entities
 
     with command_app() as app:
         limit = int(max_size * 1024 * 1024)
-        report = import_entities(db_of(app), file, dry_run=dry_run, max_bytes=limit)
+        report = import_entities(
+            db_of(app), file, actor=Actor.cli("import"), dry_run=dry_run, max_bytes=limit
+        )
         _finish_import(report)
 
 
@@ -144,7 +148,8 @@ def import_records_command(
     max_size: float,
 ) -> None:
     """Import records from FILE and publish them: in our columns, or through a mapping."""
-    from portal.services.imports import run_import
+    from portal.services.access import Actor
+    from portal.services.imports.run import run_import
 
     if mapping is None and not agency:
         raise click.UsageError("--agency is required without --mapping.")
@@ -159,6 +164,7 @@ def import_records_command(
         report = run_import(
             db_of(app),
             file,
+            actor=Actor.cli("import"),
             mapping=mapping,
             agency_slug=agency,
             params=values,
@@ -284,12 +290,11 @@ def users() -> None:
 
 @users.command(name="create")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["admin", "regulator", "representative"]))
+@click.option("--role", required=True, type=click.Choice([role.value for role in Role]))
 @click.option("--agency", default=None, help="Agency slug (regulators).")
 @click.option("--entity", default=None, help="Entity slug (representatives).")
 def users_create(email: str, role: str, agency: str | None, entity: str | None) -> None:
     """Create an account; asks for the password twice (also read from standard input)."""
-    from portal.models import Role
     from portal.services.access import Actor
     from portal.services.accounts import create_user
 
@@ -383,6 +388,7 @@ def report(slug: str, output: Path, variant: str, base_url: str | None) -> None:
     from portal.reports.entity import entity_pdf
     from portal.reports.service import ReportRequest
     from portal.reports.settings import ReportSettings
+    from portal.services.access import Actor
 
     with command_app() as app, app.app_context():
         settings = ReportSettings.from_config(app.config)
@@ -392,7 +398,9 @@ def report(slug: str, output: Path, variant: str, base_url: str | None) -> None:
                 "the QR code needs the register's public address: set PORTAL_PUBLIC_URL "
                 "or pass --base-url"
             )
-        request = ReportRequest(variant, address.rstrip("/") + "/", utcnow().date(), settings)
+        request = ReportRequest(
+            variant, address.rstrip("/") + "/", utcnow().date(), Actor.cli("report"), settings
+        )
         cache = ReportCache(Path(app.config["DATA_DIR"]) / "reports")
         served = entity_pdf(db_of(app), app.jinja_env, cache, request, slug)
         data = served.read()

@@ -10,8 +10,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from portal.models import ENDED_STATUSES, EntityKind
 from portal.services.screening import FEATURES
-from scoring.model import MEASURES
+from scoring.model import MEASURES, NATURES, SEVERITIES
 
 Schema = dict[str, Any]
 
@@ -25,8 +26,7 @@ NUM = {"type": "number"}
 INT = {"type": "integer"}
 BOOL = {"type": "boolean"}
 LINKS = {"type": "object", "additionalProperties": {"type": "string"}}
-KINDS = ["business", "social_organisation", "government_body", "official"]
-SEVERITIES = ["minor", "moderate", "serious", "severe"]
+KINDS = [kind.value for kind in EntityKind]
 ACTIONS = ["publish", "withdraw", "remediate", "submit", "approve", "lift", "confirm_lift"]
 ERRORS = {
     "400": "The request is malformed (a bad parameter or body).",
@@ -149,8 +149,8 @@ def record_schemas() -> dict[str, Schema]:
         "decided_on:date published_at:nts remediated_on:ndate source_url:nstr status "
         "revision:int links:links in_force_from:ndate in_force_until:ndate lifted_on:ndate "
         "lifted_reason:nstr",
-        nature={"enum": ["violation", "commendation"]},
-        severity={"enum": SEVERITIES},
+        nature={"enum": list(NATURES)},
+        severity={"enum": list(SEVERITIES)},
         penalty=penalty,
         measure={"enum": [*MEASURES, None], "description": "What the record imposes, if anything."},
         in_force_now={
@@ -177,7 +177,7 @@ def record_schemas() -> dict[str, Schema]:
     ended = obj(
         props(
             "ref links:links",
-            status={"enum": ["withdrawn", "overturned"]},
+            status={"enum": [status.value for status in ENDED_STATUSES]},
             history=array(ref("HistoryEntry")),
         ),  # fmt: skip
         additionalProperties=False,
@@ -225,8 +225,8 @@ def write_schemas() -> dict[str, Schema]:
         "statute occurred_on:date penalty_currency source_url in_force_from:date "
         "in_force_until:date case_agency case_id case_record",
         measure={"enum": list(MEASURES)},
-        severity={"enum": SEVERITIES},
-        nature={"enum": ["violation", "commendation"]},
+        severity={"enum": list(SEVERITIES)},
+        nature={"enum": list(NATURES)},
         penalty_amount={"type": "string", "description": "A decimal, at most 2 places."},
         publish={"type": "boolean", "description": "Publish at once where allowed."},
     )

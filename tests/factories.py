@@ -14,6 +14,8 @@ from portal.services.records import create_record, parse_record, publish_record
 from portal.services.register import create_agency
 
 OPERATOR = Actor.cli("test")
+# The operator the `portal import` command acts as.
+IMPORTER = Actor.cli("import")
 
 
 def make_agency(session: Session, slug: str = "ico", **kwargs: Any) -> Agency:

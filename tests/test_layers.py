@@ -65,12 +65,7 @@ WRITERS = (
     "migrations/",
     "tests/",
     "benchmarks/",
-    # The demo loader seeds a fresh database in bulk (executemany inserts), as a migration would.
-    "portal/demo/",
 )
-# Known writers outside the services, being moved into one: reports/issues.py adds its
-# ReportIssue rows itself until the report service writes them (issue #15, point 6).
-KNOWN_WRITERS_BEING_MOVED = frozenset({"portal/reports/issues.py"})
 _WRITE_STATEMENTS = {"insert", "update", "delete"}
 
 
@@ -269,17 +264,9 @@ def test_only_services_write_to_the_database():
     problems = {
         _relative(p): found
         for p in _python_files()
-        if not _relative(p).startswith(WRITERS)
-        and _relative(p) not in KNOWN_WRITERS_BEING_MOVED
-        and (found := database_writes(p.read_text()))
+        if not _relative(p).startswith(WRITERS) and (found := database_writes(p.read_text()))
     }
     assert not problems
-
-
-@pytest.mark.parametrize("path", sorted(KNOWN_WRITERS_BEING_MOVED))
-def test_each_known_writer_still_writes(path):
-    """Once a known writer writes through a service, it leaves KNOWN_WRITERS_BEING_MOVED."""
-    assert database_writes((ROOT / path).read_text()), f"{path} no longer writes: drop it"
 
 
 @pytest.mark.parametrize(

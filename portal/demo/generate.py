@@ -12,7 +12,10 @@ from faker import Faker
 from slugify import slugify
 
 from portal.demo import reference as ref
+from portal.models import PUBLIC_STATUSES
+from portal.services.appeals import OUTCOMES
 from portal.services.records import REVISION_FIELDS
+from scoring.model import SEVERITIES
 from search.names import name_key
 
 KIND_WEIGHTS = (
@@ -317,7 +320,7 @@ class RecordLife:
             "agency_id": gen.agency_ids[agency.slug],
             "nature": "commendation" if category in ref.COMMENDATION_CATEGORIES else "violation",
             "category": category,
-            "severity": rng.choices(("minor", "moderate", "serious", "severe"), (40, 35, 18, 7))[0],
+            "severity": rng.choices(SEVERITIES, (40, 35, 18, 7))[0],
             "title": rng.choice(ref.TITLES[category]),
             "summary": None,
             "statute": rng.choice(ref.STATUTES[category]) if category in ref.STATUTES else None,
@@ -405,7 +408,7 @@ class RecordLife:
             self._correct(out)
         if row["status"] == "published" and row["nature"] == "violation" and rng.random() < 0.25:
             self._remediate()
-        if row["status"] in {"published", "under_appeal"} and rng.random() < 0.06:
+        if row["status"] in PUBLIC_STATUSES and rng.random() < 0.06:
             self._respond(out)
 
     def later(self, days_low: int, days_high: int) -> datetime | None:
@@ -508,7 +511,7 @@ class AppealStory:
         decided = life.later(3, 30)
         if decided is None or rng.random() < 0.1:
             return
-        outcome = rng.choices(("dismissed", "granted", "amended"), (55, 25, 20))[0]
+        outcome = rng.choices(OUTCOMES, (55, 25, 20))[0]
         self._decide(appeal, decided, outcome)
 
     def _decide(self, appeal: dict[str, Any], when: datetime, outcome: str) -> None:

@@ -1,4 +1,8 @@
-"""Writing the demo: reference data through the services, the bulk in streamed batches."""
+"""Writing the demo: reference data through the services, the bulk in streamed batches.
+
+The batches are generated and chained onto the change log here, and written by
+`portal.services.bulk`.
+"""
 
 from __future__ import annotations
 
@@ -15,18 +19,19 @@ from types import SimpleNamespace
 from typing import Any
 
 import click
-from sqlalchemy import Connection, Table, func, insert, text
-from sqlmodel import SQLModel, select
+from sqlalchemy import func
+from sqlmodel import select
 
 import scoring
 from portal.db import Database
 from portal.demo import reference as ref
 from portal.demo.generate import Batch, DemoGenerator
 from portal.errors import PortalError
-from portal.models import Counter, Entity, Role, utcnow
+from portal.models import Entity, Role, utcnow
 from portal.services.access import Actor
 from portal.services.accounts import create_user
 from portal.services.audit import chain_head, make_event
+from portal.services.bulk import insert_rows, start_counter, sync_id_sequences
 from portal.services.due_process import decide_claim, register_representative
 from portal.services.entities import ensure_jurisdiction
 from portal.services.records import snapshot
@@ -55,11 +60,6 @@ class DemoReport:
             f"{self.events:,} change-log events in {self.seconds:.1f} s "
             f"(peak memory {self.peak_mb:.0f} MB)."
         )
-
-
-def _table(name: str) -> Table:
-    """A table of the metadata by name."""
-    return SQLModel.metadata.tables[name]
 
 
 def load_demo(
@@ -135,6 +135,7 @@ class _BatchLoader:
     def __init__(self, db: Database, generator: DemoGenerator, today: date) -> None:
         """Start after the current head of the change log."""
         self.db, self.generator, self.today = db, generator, today
+        self.actor = Actor.cli(DEMO_ACTOR)
         with db.session() as session:
             self.seq, self.prev_hash = chain_head(session)
         self.next_record_id = 1
@@ -146,15 +147,17 @@ class _BatchLoader:
         self.next_record_id += len(batch.records)
         self._score(batch)
         events = self._events(batch)
+        tables = {
+            "entity": batch.entities,
+            "entityalias": batch.aliases,
+            "record": batch.records,
+            "recordrevision": batch.revisions,
+            "appeal": batch.appeals,
+            "response": batch.responses,
+            "auditevent": events,
+        }
         with self.db.writing() as session:
-            conn = session.connection()
-            _insert(conn, "entity", batch.entities)
-            _insert(conn, "entityalias", batch.aliases)
-            _insert(conn, "record", batch.records)
-            _insert(conn, "recordrevision", batch.revisions)
-            _insert(conn, "appeal", batch.appeals)
-            _insert(conn, "response", batch.responses)
-            _insert(conn, "auditevent", events)
+            insert_rows(session, self.actor, tables)
         self.records += len(batch.records)
         self.events += len(events)
 
@@ -225,21 +228,9 @@ class _BatchLoader:
     def finish(self) -> None:
         """Set the record-number counter and, on PostgreSQL, the id sequences."""
         with self.db.writing() as session:
-            session.add(Counter(name="record", value=self.next_record_id - 1))
+            start_counter(session, self.actor, "record", self.next_record_id - 1)
             if not self.db.is_sqlite:
-                for table in ("entity", "record"):
-                    session.connection().execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                            f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
-                        )
-                    )
-
-
-def _insert(conn: Connection, table: str, rows: list[dict[str, Any]]) -> None:
-    """One executemany INSERT of a batch's rows, if there are any."""
-    if rows:
-        conn.execute(insert(_table(table)), rows)
+                sync_id_sequences(session, self.actor, ("entity", "record"))
 
 
 def _facts(row: dict[str, Any]) -> scoring.RecordFacts:

@@ -5,6 +5,7 @@ from portal.models.audit import AuditEvent, Counter, ReportIssue
 from portal.models.base import utcnow
 from portal.models.due_process import Claim, CorrectionRequest, Notification
 from portal.models.enums import (
+    ENDED_STATUSES,
     KIND_LABELS,
     KIND_SINGULAR,
     PUBLIC_STATUSES,
@@ -22,6 +23,7 @@ from portal.models.records import Appeal, Record, RecordRevision, Response
 from portal.models.register import Agency, DuplicateDecision, Entity, EntityAlias, Jurisdiction
 
 __all__ = [
+    "ENDED_STATUSES",
     "KIND_LABELS",
     "KIND_SINGULAR",
     "PUBLIC_STATUSES",

@@ -45,6 +45,8 @@ class RecordStatus(StrEnum):
 
 
 PUBLIC_STATUSES = (RecordStatus.PUBLISHED, RecordStatus.UNDER_APPEAL)
+# Records that left public view: the page and the feed say what happened, not the allegation.
+ENDED_STATUSES = (RecordStatus.WITHDRAWN, RecordStatus.OVERTURNED)
 
 
 class Role(StrEnum):

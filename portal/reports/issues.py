@@ -1,8 +1,9 @@
-"""Issued reports: the one place that records them, and the checks anyone can run.
+"""Issued reports: their ids, and the checks anyone can run.
 
 Every generated PDF gets a report id printed on it; its sha256 and the
-change-log seq it reflects are stored in ReportIssue, so that a copy can be
-checked by id (the QR code) or by uploading the file.
+change-log seq it reflects are stored in ReportIssue (by
+`portal.services.report_issues`), so that a copy can be checked by id (the QR
+code) or by uploading the file.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from urllib.parse import quote
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from portal.db import Database
 from portal.models import Agency, AuditEvent, Entity, ReportIssue
 from portal.services.public import records_in_view
 from portal.services.search.documents import head_seq
@@ -42,32 +42,6 @@ def normalise_report_id(text: str) -> str | None:
 def sha256_of(data: bytes) -> str:
     """The hex sha256 of some bytes."""
     return hashlib.sha256(data).hexdigest()
-
-
-@dataclass(frozen=True)
-class IssueFacts:
-    """What a report is issued under: its id, subject, seq and time."""
-
-    report_id: str
-    kind: str
-    entity_id: int | None
-    seq: int
-    created_at: datetime
-
-
-def issue_report(db: Database, facts: IssueFacts, sha256: str) -> ReportIssue:
-    """Record a generated report in its own writing transaction."""
-    issue = ReportIssue(
-        report_id=facts.report_id,
-        entity_id=facts.entity_id,
-        kind=facts.kind[:30],
-        audit_seq=facts.seq,
-        sha256=sha256,
-        created_at=facts.created_at,
-    )
-    with db.writing() as session:
-        session.add(issue)
-    return issue
 
 
 def entity_seq(session: Session, entity_id: int) -> int:

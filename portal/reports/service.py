@@ -1,8 +1,8 @@
 """Producing a report: serve the cached copy, or read, render (bounded), record and cache it.
 
 Services take the database, the template environment, the cache and a
-ReportRequest; they never touch the request or the app. The one write is
-`issue_report`, in its own short transaction after the rendering.
+ReportRequest; they never touch the request or the app. The one write is the
+service `issue_report`, in its own short transaction after the rendering.
 """
 
 from __future__ import annotations
@@ -21,21 +21,24 @@ from portal.db import Database
 from portal.models import utcnow
 from portal.reports.bounded import render_in_child
 from portal.reports.cache import CacheKey, ReportCache
-from portal.reports.issues import IssueFacts, issue_by_id, issue_report, new_report_id, sha256_of
+from portal.reports.issues import issue_by_id, new_report_id, sha256_of
 from portal.reports.pdf import PdfJob, RenderResult, write_pdf
 from portal.reports.qr import qr_svg
 from portal.reports.settings import VARIANTS, ReportSettings
+from portal.services.access import Actor
+from portal.services.report_issues import IssueFacts, issue_report
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ReportRequest:
-    """Which rendering is asked for: the variant, the public address, the day and the bounds."""
+    """Which rendering is asked for, and by whom: the variant, the public address, the day."""
 
     variant: str
     base_url: str
     today: date
+    actor: Actor
     settings: ReportSettings = field(default_factory=ReportSettings)
 
 
@@ -146,7 +149,8 @@ def produce(
     html = env.get_template(content.template).render(context)
     pdf = render(PdfJob(html, VARIANTS[request.variant], content.attachments), request.settings).pdf
     sha256 = sha256_of(pdf)
-    issue_report(db, facts, sha256)
+    with db.writing() as session:
+        issue_report(session, request.actor, facts, sha256)
     stored = cache.put(key, facts.report_id, pdf, sha256)
     path = stored.path if stored else None
     return ServedReport(facts.report_id, sha256, subject.filename, path, pdf, rendered=True)

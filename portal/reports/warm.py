@@ -23,10 +23,10 @@ from portal.models import PUBLIC_STATUSES, Entity, Record, utcnow
 from portal.reports.bounded import render_in_child
 from portal.reports.entity import entity_context, score_attachment
 from portal.reports.entity_data import entity_report
-from portal.reports.issues import IssueFacts
 from portal.reports.pdf import WARM_UP_HTML, PdfJob
 from portal.reports.qr import qr_svg
 from portal.reports.settings import ReportSettings
+from portal.services.report_issues import IssueFacts
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from portal.services.records import (
 )
 from portal.services.scores import refresh_score
 
-OUTCOMES = ("dismissed", "granted", "amended")
+OUTCOMES = tuple(status for status in AppealStatus if status is not AppealStatus.OPEN)
 
 
 def _rulebook(session: Session, record: Record) -> scoring.Rulebook:

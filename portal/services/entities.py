@@ -18,23 +18,6 @@ from portal.services.audit import append_event
 from portal.services.scores import apply_score, compute_score, entity_facts
 from search.names import name_key
 
-ENTITY_COLUMNS = (
-    "name",
-    "kind",
-    "jurisdiction",
-    "slug",
-    "sector",
-    "registration_id",
-    "aliases",
-    "parent_slug",
-    "address",
-    "website",
-    "role_title",
-    "body_slug",
-    "term_start",
-    "term_end",
-)
-
 
 @dataclass
 class EntityInput:

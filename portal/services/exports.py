@@ -31,16 +31,16 @@ from portal.models import (
     Agency,
     Entity,
     EntityAlias,
+    EntityKind,
     Jurisdiction,
     Record,
     utcnow,
 )
 from portal.services.audit import chain_head
-from portal.services.entities import ENTITY_COLUMNS
+from portal.services.imports.columns import ENTITY_COLUMNS, RECORD_COLUMNS
 from portal.services.measures import measure_in_force
 from portal.services.public import records_in_view
-from portal.services.records import RECORD_COLUMNS
-from scoring.model import MEASURES
+from scoring.model import MEASURES, NATURES, SEVERITIES
 
 BATCH = 2000
 Row = dict[str, Any]
@@ -310,7 +310,7 @@ ENTITY_FIELDS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
         "business, social_organisation, government_body or official.",
         {
             "required": True,
-            "enum": ["business", "social_organisation", "government_body", "official"],
+            "enum": [kind.value for kind in EntityKind],
         },
     ),
     ("jurisdiction", "string", "ISO 3166 code: GB, GB-WLS, US-NY.", {"required": True}),
@@ -345,11 +345,11 @@ RECORD_FIELDS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
         "severity",
         "string",
         "minor, moderate, serious or severe.",
-        {"required": True, "enum": ["minor", "moderate", "serious", "severe"]},
+        {"required": True, "enum": list(SEVERITIES)},
     ),
     ("title", "string", "What was found, in one line.", {"required": True}),
     ("decided_on", "date", "Date of the agency's decision.", {"required": True}),
-    ("nature", "string", "violation or commendation.", {"enum": ["violation", "commendation"]}),
+    ("nature", "string", "violation or commendation.", {"enum": list(NATURES)}),
     ("source_id", "string", "The agency's own identifier of the finding.", {}),
     ("summary", "string", "Summary of the finding.", {}),
     ("statute", "string", "The law or rule concerned.", {}),
@@ -374,7 +374,7 @@ RECORD_FIELDS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
         "status",
         "string",
         "published or under_appeal (derived).",
-        {"enum": ["published", "under_appeal"]},
+        {"enum": [status.value for status in PUBLIC_STATUSES]},
     ),
     ("published_at", "datetime", "When the register published it, UTC (derived).", {}),
     ("remediated_on", "date", "Remediation verified by the agency from (derived).", {}),

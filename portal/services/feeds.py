@@ -20,7 +20,7 @@ from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from portal.errors import NotFound
-from portal.models import Agency, AuditEvent, Entity, Record, RecordStatus
+from portal.models import ENDED_STATUSES, Agency, AuditEvent, Entity, Record, RecordStatus
 from portal.services.exports import in_view
 
 FEED_SIZE = 50
@@ -32,7 +32,6 @@ FEED_ACTIONS = {
     "record.withdrawn": "Withdrawn",
     "record.lifted": "Measure lifted",
 }
-ENDED = (RecordStatus.WITHDRAWN, RecordStatus.OVERTURNED)
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -191,7 +190,7 @@ def _period(row: Any) -> str:
 def _entry(row: Any) -> FeedEntry:
     """One change-log row as a feed entry."""
     payload = json.loads(row.payload)
-    make = _ended_text if row.status in ENDED else _live_text
+    make = _ended_text if row.status in ENDED_STATUSES else _live_text
     title, text = make(row, payload)
     at = row.occurred_at if row.occurred_at.tzinfo else row.occurred_at.replace(tzinfo=UTC)
     return FeedEntry(row.seq, at, row.action, row.ref, title, text, row.agency_name)

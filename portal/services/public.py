@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 import scoring
 from portal.errors import Moved, NotFound
 from portal.models import PUBLIC_STATUSES, Agency, Entity, EntityAlias, Record, Response, utcnow
-from portal.services.scores import SCORED_STATUSES, compute_score, entity_facts, record_facts
+from portal.services.scores import compute_score, entity_facts, record_facts
 
 
 @dataclass
@@ -64,7 +64,7 @@ def scored_records(session: Session, entity: Entity) -> list[Record]:
     return list(
         session.exec(
             select(Record)
-            .where(Record.entity_id == entity.id, col(Record.status).in_(SCORED_STATUSES))
+            .where(Record.entity_id == entity.id, col(Record.status).in_(PUBLIC_STATUSES))
             .order_by(col(Record.decided_on).desc(), col(Record.id).desc())
         ).all()
     )

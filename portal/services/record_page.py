@@ -11,13 +11,13 @@ from sqlmodel import Session, col, select
 
 from portal.errors import NotFound
 from portal.models import (
+    ENDED_STATUSES,
     PUBLIC_STATUSES,
     Agency,
     Appeal,
     AuditEvent,
     Entity,
     Record,
-    RecordStatus,
     Response,
 )
 from portal.services.public import records_in_view
@@ -33,7 +33,6 @@ PUBLIC_ACTIONS = {
     "response.published": "The organisation replied",
     "response.hidden": "A reply was hidden by the agency",
 }
-ENDED = (RecordStatus.WITHDRAWN, RecordStatus.OVERTURNED)
 
 
 @dataclass
@@ -63,7 +62,7 @@ class RecordPage:
     @property
     def ended(self) -> bool:
         """Withdrawn or overturned: only a notice is shown, not the allegation."""
-        return self.record.status in ENDED
+        return self.record.status in ENDED_STATUSES
 
 
 def record_history(session: Session, ref: str) -> list[HistoryEntry]:
@@ -100,7 +99,7 @@ def record_page(session: Session, ref: str) -> RecordPage:
         .join(Agency, col(Agency.id) == Record.agency_id)
         .where(Record.ref == ref)
     ).first()
-    if row is None or row[0].status not in (*PUBLIC_STATUSES, *ENDED):
+    if row is None or row[0].status not in (*PUBLIC_STATUSES, *ENDED_STATUSES):
         raise NotFound(f"No published record has the ref {ref!r}.")
     record, entity, agency = row
     if not records_in_view(entity):

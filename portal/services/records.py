@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from portal.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal.models import (
+    PUBLIC_STATUSES,
     Agency,
     Entity,
     Measure,
@@ -28,28 +29,6 @@ from portal.services.audit import append_event
 from portal.services.counters import next_value
 from portal.services.scores import refresh_score
 
-RECORD_COLUMNS = (
-    "entity_slug",
-    "entity_registration_id",
-    "category",
-    "severity",
-    "title",
-    "decided_on",
-    "nature",
-    "source_id",
-    "summary",
-    "statute",
-    "occurred_on",
-    "penalty_amount",
-    "penalty_currency",
-    "source_url",
-    "measure",
-    "in_force_from",
-    "in_force_until",
-    "case_agency",
-    "case_id",
-    "case_record",
-)
 # The fields a correction may change; each change is kept as a new revision.
 CORRECTABLE = (
     "category",
@@ -357,7 +336,7 @@ def correct_record(
 ) -> Record:
     """Correct a published finding as a new revision with a public reason."""
     _agency_check(actor, record, "correct this record")
-    if record.status not in (RecordStatus.PUBLISHED, RecordStatus.UNDER_APPEAL):
+    if record.status not in PUBLIC_STATUSES:
         raise Conflict(f"Record {record.ref} is {record.status}; only a public one is corrected.")
     reason = public_reason(reason)
     unknown = set(changes) - set(CORRECTABLE)
@@ -387,7 +366,7 @@ def correct_record(
 def withdraw_record(session: Session, actor: Actor, record: Record, reason: str) -> Record:
     """Withdraw a published finding: it stops counting and leaves public view."""
     _agency_check(actor, record, "withdraw this record")
-    if record.status not in (RecordStatus.PUBLISHED, RecordStatus.UNDER_APPEAL):
+    if record.status not in PUBLIC_STATUSES:
         raise Conflict(f"Record {record.ref} is {record.status}; it cannot be withdrawn.")
     reason = public_reason(reason)
     record.status = RecordStatus.WITHDRAWN

@@ -11,10 +11,7 @@ from sqlmodel import Session, col, select
 
 import scoring
 from portal.db import Database
-from portal.models import Entity, Record, RecordStatus, utcnow
-
-# Statuses the engine looks at; drafts and withdrawn records never count.
-SCORED_STATUSES = (RecordStatus.PUBLISHED, RecordStatus.UNDER_APPEAL)
+from portal.models import PUBLIC_STATUSES, Entity, Record, utcnow
 
 
 def entity_facts(entity: Entity) -> scoring.EntityFacts:
@@ -62,8 +59,9 @@ def refresh_score(session: Session, entity_id: int, as_of: date | None = None) -
     entity = session.get(Entity, entity_id)
     if entity is None:
         raise LookupError(f"entity {entity_id} does not exist")
+    # Only public records count; drafts, withdrawn and overturned ones never do.
     records = session.exec(
-        select(Record).where(Record.entity_id == entity_id, col(Record.status).in_(SCORED_STATUSES))
+        select(Record).where(Record.entity_id == entity_id, col(Record.status).in_(PUBLIC_STATUSES))
     ).all()
     facts = [record_facts(r) for r in records]
     result = compute_score(entity_facts(entity), facts, as_of or utcnow().date())
@@ -128,7 +126,7 @@ def score_changes(
         select(*_RECORD_COLUMNS).where(
             Record.entity_id >= low,
             Record.entity_id < high,
-            col(Record.status).in_(SCORED_STATUSES),
+            col(Record.status).in_(PUBLIC_STATUSES),
         )
     ).all()
     by_entity: dict[int, list[scoring.RecordFacts]] = {}

@@ -8,8 +8,8 @@ from flask.typing import ResponseReturnValue
 from portal.auth import current_actor, role_required
 from portal.errors import PortalError
 from portal.models import Role
-from portal.services.admin_views import admin_action_safe, admin_overview
-from portal.services.due_process_forms import admin_decision
+from portal.services.forms.admin import admin_action_safe, admin_overview
+from portal.services.forms.due_process import admin_decision
 from portal.wiring import get_db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

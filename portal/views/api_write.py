@@ -10,7 +10,7 @@ from portal.auth import limiter
 from portal.errors import PortalError
 from portal.openapi import ACTIONS
 from portal.serialise import record_json
-from portal.services.api_writes import (
+from portal.services.forms.api import (
     actor_for_token,
     create_record_from_json,
     record_action_from_json,

@@ -8,10 +8,11 @@ from flask.typing import ResponseReturnValue
 from portal.auth import current_actor, role_required
 from portal.errors import PortalError
 from portal.models import Role
-from portal.services.imports import DEFAULT_MAX_BYTES, preview_import, run_import
-from portal.services.mapping import shipped_mappings
-from portal.services.uploads import discard, stage, staged
-from portal.services.workspace import agency_of
+from portal.services.forms.workspace import agency_of
+from portal.services.imports.mapping import shipped_mappings
+from portal.services.imports.read import DEFAULT_MAX_BYTES
+from portal.services.imports.run import preview_import, run_import
+from portal.services.imports.staging import discard, stage, staged
 from portal.wiring import get_db
 
 bp = Blueprint("imports", __name__, url_prefix="/workspace/imports")

@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from portal.auth import current_actor, role_required
 from portal.errors import PortalError, ValidationFailed
 from portal.models import Role
-from portal.services.due_process_forms import (
+from portal.services.forms.due_process import (
     ask_correction,
     organisation_desk,
     register,

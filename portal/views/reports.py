@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from portal.auth import current_actor
 from portal.errors import ValidationFailed
 from portal.models import utcnow
 from portal.reports import summaries
@@ -36,7 +37,7 @@ def _report_request() -> ReportRequest:
         raise ValidationFailed("variant must be 'ua' (tagged PDF/UA) or 'pdfa' (PDF/A-3b).")
     settings = _settings()
     base_url = (settings.public_url or request.host_url).rstrip("/") + "/"
-    return ReportRequest(variant, base_url, utcnow().date(), settings)
+    return ReportRequest(variant, base_url, utcnow().date(), current_actor(), settings)
 
 
 def _cache() -> ReportCache:

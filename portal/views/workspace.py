@@ -12,8 +12,14 @@ from portal.auth import SignedInUser, current_actor, limiter, role_required, saf
 from portal.errors import PortalError, ValidationFailed
 from portal.models import EntityKind, Role
 from portal.services import accounts, notifications
-from portal.services.due_process_forms import record_appeal, regulator_action
-from portal.services.workspace import agency_desk, agency_of, own_record, save_draft, take_step
+from portal.services.forms.due_process import record_appeal, regulator_action
+from portal.services.forms.workspace import (
+    agency_desk,
+    agency_of,
+    own_record,
+    save_draft,
+    take_step,
+)
 from portal.wiring import get_db
 
 bp = Blueprint("workspace", __name__, url_prefix="/workspace")

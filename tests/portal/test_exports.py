@@ -19,13 +19,13 @@ from portal.db import Database
 from portal.demo import load_demo
 from portal.models import Entity, Record
 from portal.services.access import Actor
-from portal.services.entities import ENTITY_COLUMNS
 from portal.services.exports import ENTITY_FIELDS, RECORD_FIELDS, columns_for, neutralise
-from portal.services.imports import import_entities, import_records
+from portal.services.imports.columns import ENTITY_COLUMNS, RECORD_COLUMNS
+from portal.services.imports.run import import_entities, import_records
 from portal.services.public import records_in_view
-from portal.services.records import RECORD_COLUMNS, record_by_ref, withdraw_record
+from portal.services.records import record_by_ref, withdraw_record
 from tests.conftest import sqlite_only
-from tests.factories import make_agency, make_entity, make_record
+from tests.factories import IMPORTER, make_agency, make_entity, make_record
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
@@ -98,13 +98,15 @@ def test_an_export_can_be_imported_again(demo, tmp_path):
     entities.write_bytes(client.get("/exports/entities.csv?columns=import").get_data())
     fresh = Database(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
     SQLModel.metadata.create_all(fresh.engine)
-    report = import_entities(fresh, entities, dry_run=True)
+    report = import_entities(fresh, entities, actor=IMPORTER, dry_run=True)
     assert report.ok, report.lines()[:5]
     assert report.created == len(_csv(client, "/exports/entities.csv"))
     fresh.dispose()
     records = tmp_path / "records.jsonl"
     records.write_bytes(client.get("/exports/records.jsonl?columns=import&agency=ico").get_data())
-    report = import_records(demo.extensions["portal.db"], records, "ico", dry_run=True)
+    report = import_records(
+        demo.extensions["portal.db"], records, "ico", actor=IMPORTER, dry_run=True
+    )
     assert report.ok, report.lines()[:5]
     assert report.rows > 10 and not report.created  # each source id is there already
 

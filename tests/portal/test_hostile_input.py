@@ -27,9 +27,10 @@ from portal.services.access import Actor
 from portal.services.accounts import create_token, user_by_email
 from portal.services.appeals import file_appeal
 from portal.services.due_process import decide_claim, publish_response, register_representative
-from portal.services.imports import import_entities
+from portal.services.imports.run import import_entities
 from portal.services.records import correct_record
 from tests.factories import (
+    IMPORTER,
     OPERATOR,
     PASSWORD,
     csrf_token,
@@ -514,7 +515,7 @@ def test_a_right_to_left_override_is_refused_by_the_import(db, tmp_path):
     """The import lists the row and the reason, and writes nothing."""
     path = tmp_path / "entities.csv"
     path.write_text(f"name,kind,jurisdiction\nGood Ltd,business,GB\nEvil{RLO}dtL,business,GB\n")
-    report = import_entities(db, path)
+    report = import_entities(db, path, actor=IMPORTER)
     assert not report.ok
     assert "right-to-left override" in "\n".join(report.lines())
     with db.session() as session:

@@ -16,9 +16,10 @@ from sqlmodel import SQLModel, select
 from portal.cli import cli
 from portal.models import Entity, EntityAlias, Record, RecordStatus, Role
 from portal.services.access import Actor
-from portal.services.imports import import_entities, import_records, preview_import, run_import
-from portal.services.mapping import MappingError, load_mapping
-from tests.factories import make_agency, make_entity
+from portal.services.imports.mapping import load_mapping
+from portal.services.imports.run import import_entities, import_records, preview_import, run_import
+from portal.services.imports.specs import MappingError
+from tests.factories import IMPORTER, make_agency, make_entity
 
 HEADER = ["name", "kind", "jurisdiction", "registration_id", "aliases", "sector"]
 
@@ -50,7 +51,7 @@ def _table_counts(db):
 
 
 def test_a_valid_file_imports_every_row_with_aliases(db, tmp_path):
-    report = import_entities(db, _write_csv(tmp_path / "e.csv", _entity_rows(3)))
+    report = import_entities(db, _write_csv(tmp_path / "e.csv", _entity_rows(3)), actor=IMPORTER)
     assert report.ok and report.created == 3
     with db.session() as session:
         entity = session.exec(select(Entity).where(Entity.registration_id == "FR0000002")).one()
@@ -67,7 +68,7 @@ def test_the_500th_bad_row_leaves_every_table_unchanged(db, tmp_path):
     rows = _entity_rows(600)
     rows[499][1] = "corporation"  # row 500: not a kind
     before = _table_counts(db)
-    report = import_entities(db, _write_csv(tmp_path / "e.csv", rows))
+    report = import_entities(db, _write_csv(tmp_path / "e.csv", rows), actor=IMPORTER)
     assert not report.ok
     assert [e.row for e in report.errors] == [500]
     assert "row 500 (line 501): kind: must be one of" in str(report.errors[0])
@@ -79,7 +80,7 @@ def test_every_bad_row_is_listed_with_its_reason(db, tmp_path):
     rows[0][0] = ""
     rows[2][2] = "XX"
     rows[3][0] = "Evil\u202eCorp"
-    report = import_entities(db, _write_csv(tmp_path / "e.csv", rows))
+    report = import_entities(db, _write_csv(tmp_path / "e.csv", rows), actor=IMPORTER)
     messages = [str(e) for e in report.errors]
     assert messages[0].startswith("row 1 (line 2): name: is required")
     assert "row 3 (line 4): jurisdiction: must be an ISO 3166 code" in messages[1]
@@ -90,7 +91,9 @@ def test_every_bad_row_is_listed_with_its_reason(db, tmp_path):
 
 def test_dry_run_checks_and_writes_nothing(db, tmp_path):
     before = _table_counts(db)
-    report = import_entities(db, _write_csv(tmp_path / "e.csv", _entity_rows(4)), dry_run=True)
+    report = import_entities(
+        db, _write_csv(tmp_path / "e.csv", _entity_rows(4)), actor=IMPORTER, dry_run=True
+    )
     assert report.ok and report.created == 4
     assert "dry run" in report.lines()[0]
     assert _table_counts(db) == before
@@ -111,7 +114,7 @@ def test_json_lines_are_read_like_csv(db, tmp_path):
         },
     ]
     path.write_text("\n".join(json.dumps(x) for x in lines) + "\n\n", encoding="utf-8")
-    report = import_entities(db, path)
+    report = import_entities(db, path, actor=IMPORTER)
     assert report.ok, report.lines()
     with db.session() as session:
         official = session.exec(select(Entity).where(Entity.name == "Jane Roe")).one()
@@ -125,11 +128,11 @@ def test_unknown_columns_and_broken_json_are_refused(db, tmp_path):
         [["A", "business", "GB", "x"]],
         header=["name", "kind", "jurisdiction", "colour"],
     )
-    report = import_entities(db, bad_header)
+    report = import_entities(db, bad_header, actor=IMPORTER)
     assert report.file_error and "unknown columns colour" in report.file_error
     broken = tmp_path / "e.jsonl"
     broken.write_text('{"name": "A", "kind": "business", "jurisdiction": "GB"}\n{"name": \n')
-    report = import_entities(db, broken)
+    report = import_entities(db, broken, actor=IMPORTER)
     assert [str(e) for e in report.errors] == [
         "row 2 (line 2): is not valid JSON (Expecting value)"
     ]
@@ -154,14 +157,14 @@ def test_records_import_publishes_and_scores(db, tmp_path):
         ["01234567", "transparency", "minor", "Late reply", "2025-12-01", "", "", "b"],
     ]
     path = _write_csv(tmp_path / "r.csv", rows, header)
-    report = import_records(db, path, agency_slug="ico")
+    report = import_records(db, path, actor=IMPORTER, agency_slug="ico")
     assert report.ok and report.created == 2, report.lines()
     with db.session() as session:
         statuses = session.exec(select(Record.status)).all()
         entity = session.exec(select(Entity)).one()
     assert statuses == [RecordStatus.PUBLISHED, RecordStatus.PUBLISHED]
     assert entity.score is not None and entity.score < 100
-    again = import_records(db, path, agency_slug="ico")
+    again = import_records(db, path, actor=IMPORTER, agency_slug="ico")
     assert (again.created, again.present) == (0, 2)
 
 
@@ -185,7 +188,9 @@ def test_records_rows_are_checked_against_the_agency(db, tmp_path):
         ["acme-widgets-ltd", "data_protection", "minor", "X", "2026-01-01", "2026-02-01", ""],
         ["acme-widgets-ltd", "data_protection", "minor", "X", "2026-01-01", "", "-5"],
     ]
-    report = import_records(db, _write_csv(tmp_path / "r.csv", rows, header), agency_slug="ico")
+    report = import_records(
+        db, _write_csv(tmp_path / "r.csv", rows, header), actor=IMPORTER, agency_slug="ico"
+    )
     reasons = {e.row: e.message for e in report.errors}
     assert "category: 'environment' is not one of ico's" in reasons[1]
     assert "entity_slug: no entity 'nobody'" in reasons[2]
@@ -307,7 +312,7 @@ def test_a_mapped_export_matches_creates_and_skips_placeholders(db, tmp_path):
         ["a3", "Unknown", "Dashcam", "05/02/2021", "low", "300"],
         ["a4", "Nueva Empresa, SA", "Late reply", "06/02/2021", "low", ""],
     ]
-    report = run_import(db, _export(tmp_path, rows), mapping=_mapping(tmp_path))
+    report = run_import(db, _export(tmp_path, rows), actor=IMPORTER, mapping=_mapping(tmp_path))
     assert report.ok, report.lines()
     assert (report.created, report.present) == (3, 0)
     assert [(s.row, s.detail) for s in report.skipped] == [(3, "Unknown")]
@@ -337,7 +342,7 @@ def test_a_bad_row_in_a_mapped_file_stops_everything(db, tmp_path):
         ["a3", "Tres S.L.", "Breach", "03/02/2021", "high", "x"],
     ]
     before = _table_counts(db)
-    report = run_import(db, _export(tmp_path, rows), mapping=_mapping(tmp_path))
+    report = run_import(db, _export(tmp_path, rows), actor=IMPORTER, mapping=_mapping(tmp_path))
     assert [str(e) for e in report.errors] == [
         "row 2 (line 3): record.decided_on: '31/02/2021' is not a date as %d/%m/%Y "
         "(column 'when'); record.severity: 'medium' is not in the mapping's map (column 'level')",
@@ -348,12 +353,12 @@ def test_a_bad_row_in_a_mapped_file_stops_everything(db, tmp_path):
 
 def test_a_repeated_source_id_and_a_missing_column_are_refused(db, tmp_path):
     rows = [["a1", "Uno S.L.", "Breach", "03/02/2021", "low", ""]] * 2
-    report = run_import(db, _export(tmp_path, rows), mapping=_mapping(tmp_path))
+    report = run_import(db, _export(tmp_path, rows), actor=IMPORTER, mapping=_mapping(tmp_path))
     assert [str(e) for e in report.errors] == [
         "row 2 (line 3): record.source_id: 'a1' is also on row 1"
     ]
     lacking = _export(tmp_path, [["a1", "Uno S.L."]], header=["id", "who"])
-    report = run_import(db, lacking, mapping=_mapping(tmp_path))
+    report = run_import(db, lacking, actor=IMPORTER, mapping=_mapping(tmp_path))
     assert "lacks the columns 'fine', 'level', 'what', 'when' that mapping tdpa" in (
         report.file_error or ""
     )
@@ -362,7 +367,7 @@ def test_a_repeated_source_id_and_a_missing_column_are_refused(db, tmp_path):
 def test_a_file_over_the_size_limit_is_refused_clearly(db, app, tmp_path):
     path = _export(tmp_path, [["a1", "Uno S.L.", "Breach " * 40, "03/02/2021", "low", ""]])
     before = _table_counts(db)
-    report = run_import(db, path, mapping=_mapping(tmp_path), max_bytes=100)
+    report = run_import(db, path, actor=IMPORTER, mapping=_mapping(tmp_path), max_bytes=100)
     assert "more than the import limit of 100 bytes; split it" in report.file_error
     assert report.lines()[0].endswith("nothing was imported.")
     assert _table_counts(db) == before
@@ -376,7 +381,9 @@ def test_a_file_over_the_size_limit_is_refused_clearly(db, app, tmp_path):
 def test_a_preview_of_an_upload_writes_nothing(db, tmp_path):
     body = _export(tmp_path, [["a1", "Uno S.L.", "Breach", "03/02/2021", "low", "9"]]).read_bytes()
     before = _table_counts(db)
-    report = preview_import(db, body, mapping=_mapping(tmp_path), filename="upload.csv")
+    report = preview_import(
+        db, body, actor=IMPORTER, mapping=_mapping(tmp_path), filename="upload.csv"
+    )
     assert report.ok and report.dry_run and report.created == 1
     assert report.to_dict()["entities_new"][0]["slug"] == "uno-s-l"
     assert "would import 1 records" in report.lines()[0]
@@ -393,7 +400,11 @@ def test_a_per_row_agency_is_filtered_by_the_named_agency(db, tmp_path):
         ["a2", "Dos S.L.", "Breach", "03/02/2021", "low", ""],
     ]
     report = run_import(
-        db, _export(tmp_path, rows), mapping=_mapping(tmp_path, text), agency_slug="tdpa"
+        db,
+        _export(tmp_path, rows),
+        actor=IMPORTER,
+        mapping=_mapping(tmp_path, text),
+        agency_slug="tdpa",
     )
     assert report.ok and report.created == 1
     assert [(s.row, s.reason, s.detail) for s in report.skipped] == [
@@ -406,9 +417,23 @@ def test_a_mapping_parameter_must_be_given(db, tmp_path):
     text += '\n[params.day]\ndescription = "the day of the decisions"\n'
     path = _export(tmp_path, [["a1", "Uno S.L.", "Breach", "", "low", ""]])
     with pytest.raises(MappingError, match="needs --param day=VALUE: the day of the decisions"):
-        run_import(db, path, mapping=_mapping(tmp_path, text))
-    report = run_import(db, path, mapping=_mapping(tmp_path, text), params={"day": "2021-05-01"})
+        run_import(db, path, actor=IMPORTER, mapping=_mapping(tmp_path, text))
+    report = run_import(
+        db, path, actor=IMPORTER, mapping=_mapping(tmp_path, text), params={"day": "2021-05-01"}
+    )
     assert report.ok and report.created == 1
+
+
+def test_an_import_names_who_acts(db, tmp_path):
+    path = _write_csv(tmp_path / "e.csv", _entity_rows(1))
+    with pytest.raises(TypeError, match="actor"):
+        run_import(db, path, what="entities")  # no fall-back to the command-line operator
+    before = _table_counts(db)
+    report = import_entities(db, path, actor=Actor.anonymous())
+    assert [e.message for e in report.errors] == [
+        "You are not allowed to add entities to the register."
+    ]
+    assert _table_counts(db) == before
 
 
 def test_a_regulator_cannot_create_the_mappings_agencies(db, tmp_path):
@@ -453,5 +478,5 @@ def test_cli_passes_parameters_to_the_mapping(app, tmp_path):
 
 def test_a_named_agency_must_exist(db, tmp_path):
     path = _export(tmp_path, [["a1", "Uno S.L.", "Breach", "03/02/2021", "low", ""]])
-    report = run_import(db, path, mapping=_mapping(tmp_path), agency_slug="nope")
+    report = run_import(db, path, actor=IMPORTER, mapping=_mapping(tmp_path), agency_slug="nope")
     assert report.file_error == "No agency has the slug 'nope'."

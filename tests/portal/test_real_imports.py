@@ -11,18 +11,17 @@ from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
 from portal.models import Agency, AuditEvent, Entity, Record, RecordRevision
-from portal.services.access import Actor
 from portal.services.entities import create_entity
-from portal.services.import_files import read_rows
-from portal.services.import_mapped import MappedImport
-from portal.services.import_matching import NewEntity
-from portal.services.import_report import ImportReport
-from portal.services.imports import run_import
-from portal.services.mapping import load_mapping
+from portal.services.imports.mapping import load_mapping
+from portal.services.imports.match import NewEntity
+from portal.services.imports.plan import MappedImport
+from portal.services.imports.read import read_rows
+from portal.services.imports.report import ImportReport
+from portal.services.imports.run import run_import
 from portal.services.records import create_record, publish_record
 from search.names import name_key
 from tests.conftest import SHARED
-from tests.factories import make_entity
+from tests.factories import IMPORTER, make_entity
 
 GDPR = SHARED / "gdpr-fines" / "gdpr_fines.csv"
 NYC = SHARED / "nyc-restaurant-inspections" / "inspections.csv"
@@ -62,10 +61,10 @@ def _accounted(report: ImportReport, total: int) -> None:
 def test_the_gdpr_fines_import_in_full(db):
     rows = _rows(GDPR)
     before = _counts(db)
-    preview = run_import(db, GDPR, mapping="gdpr-fines", dry_run=True)
+    preview = run_import(db, GDPR, actor=IMPORTER, mapping="gdpr-fines", dry_run=True)
     assert _counts(db) == before
     _accounted(preview, len(rows))
-    report = run_import(db, GDPR, mapping="gdpr-fines")
+    report = run_import(db, GDPR, actor=IMPORTER, mapping="gdpr-fines")
     _accounted(report, len(rows))
     assert (report.created, report.present) == (preview.created, 0)
     assert len(report.agencies_created) == len(preview.agencies_created) > 20
@@ -76,7 +75,7 @@ def test_the_gdpr_fines_import_in_full(db):
             assert number in skipped
     _check_vodafone(db, rows, skipped)
     after = _counts(db)
-    again = run_import(db, GDPR, mapping="gdpr-fines")
+    again = run_import(db, GDPR, actor=IMPORTER, mapping="gdpr-fines")
     assert (again.created, again.present) == (0, report.created)
     assert _counts(db) == after
 
@@ -110,11 +109,13 @@ def test_the_nyc_inspections_import_in_full(db):
     rows = _rows(NYC)
     before = _counts(db)
     preview = run_import(
-        db, NYC, mapping="nyc-restaurant-inspections", params=NYC_DAY, dry_run=True
+        db, NYC, actor=IMPORTER, mapping="nyc-restaurant-inspections", params=NYC_DAY, dry_run=True
     )
     assert _counts(db) == before
     _accounted(preview, len(rows))
-    report = run_import(db, NYC, mapping="nyc-restaurant-inspections", params=NYC_DAY)
+    report = run_import(
+        db, NYC, actor=IMPORTER, mapping="nyc-restaurant-inspections", params=NYC_DAY
+    )
     _accounted(report, len(rows))
     no_violation = [n for n, r in enumerate(rows, 1) if not r["VIOLATION DESCRIPTION"].strip()]
     assert [s.row for s in report.skipped] == no_violation
@@ -130,7 +131,9 @@ def test_the_nyc_inspections_import_in_full(db):
     assert "UNCLE LOUIE G'S ITALIAN ICES & ICE CREAM" in names
     assert len(dunkin) > 50 and all(slug.startswith("dunkin-donuts-1") for slug, _ in dunkin)
     after = _counts(db)
-    again = run_import(db, NYC, mapping="nyc-restaurant-inspections", params=NYC_DAY)
+    again = run_import(
+        db, NYC, actor=IMPORTER, mapping="nyc-restaurant-inspections", params=NYC_DAY
+    )
     assert (again.created, again.present) == (0, report.created)
     assert _counts(db) == after
 
@@ -190,7 +193,7 @@ def test_the_bulk_write_writes_what_the_services_write(db, tmp_path):
         _write_through_services(session, mapping, export)
         by_services = _state(session, head)
         session.rollback()
-    report = run_import(db, export, mapping=mapping)
+    report = run_import(db, export, actor=IMPORTER, mapping=mapping)
     assert report.ok and report.created == 3, report.lines()
     with db.session() as session:
         assert _state(session, head) == by_services
@@ -198,7 +201,7 @@ def test_the_bulk_write_writes_what_the_services_write(db, tmp_path):
 
 def _write_through_services(session: Session, mapping, export: Path) -> None:
     """The plan of a mapped import written row by row through the services."""
-    actor = Actor.cli("import")
+    actor = IMPORTER
     job = MappedImport(mapping, actor, None, {}, ImportReport("records", export.name))
     job.plan(session, read_rows(export.read_text(), "csv"))
     for item in job.planned:

@@ -1,13 +1,16 @@
-"""All-or-nothing imports of entities and records from CSV or JSON Lines, with column mappings.
+"""The entry points of an import, all or nothing: the CLI and the web upload share them.
 
-The service API the CLI and the web upload share:
+- `preview_import(db, source, actor=..., ...)`: a dry run; writes nothing, reports what would
+  happen.
+- `run_import(db, source, actor=..., ...)`: the import itself, in one transaction.
+- `import_entities`, `import_records` (our own columns, row by row through the domain
+  services) and `import_mapped_records` (through a mapping: plan, then write in bulk),
+  which `run_import` chooses between.
 
-- `preview_import(db, source, ...)`: a dry run; writes nothing, reports what would happen.
-- `run_import(db, source, ...)`: the import itself, in one transaction.
-
-Problems of the request (an unknown mapping, agency or parameter) raise a
-PortalError; problems of the file (too large, not text, bad rows) come back in
-the report, and then nothing is written.
+The actor is always given: the CLI passes its operator, the web upload the
+signed-in regulator. Problems of the request (an unknown mapping, agency or
+parameter) raise a PortalError; problems of the file (too large, not text, bad
+rows, an actor not allowed) come back in the report, and then nothing is written.
 """
 
 from __future__ import annotations
@@ -23,13 +26,11 @@ from portal.db import Database
 from portal.errors import NotFound, PortalError, ValidationFailed
 from portal.models import Agency, Entity, Record, utcnow
 from portal.services.access import Actor
-from portal.services.entities import (
-    ENTITY_COLUMNS,
-    create_entity,
-    entity_for_row,
-    parse_entity,
-)
-from portal.services.import_files import (
+from portal.services.entities import create_entity, entity_for_row, parse_entity
+from portal.services.imports.columns import ENTITY_COLUMNS, RECORD_COLUMNS
+from portal.services.imports.mapping import ColumnMapping, load_mapping
+from portal.services.imports.plan import MappedImport, Rollback
+from portal.services.imports.read import (
     DEFAULT_MAX_BYTES,
     Row,
     Source,
@@ -40,44 +41,30 @@ from portal.services.import_files import (
     read_source,
     source_name,
 )
-from portal.services.import_mapped import MappedImport, Rollback
-from portal.services.import_report import ImportReport, RowError, SkippedRow
-from portal.services.mapping import ColumnMapping, load_mapping
-from portal.services.records import RECORD_COLUMNS, create_record, parse_record, publish_record
+from portal.services.imports.report import ImportReport, RowError, describe
+from portal.services.records import create_record, parse_record, publish_record
 from portal.services.scores import refresh_score
-
-__all__ = [
-    "DEFAULT_MAX_BYTES",
-    "ImportReport",
-    "RowError",
-    "SkippedRow",
-    "import_entities",
-    "import_mapped_records",
-    "import_records",
-    "preview_import",
-    "run_import",
-]
 
 
 def run_import(
     db: Database,
     source: Source,
     *,
+    actor: Actor,
     what: str = "records",
     mapping: ColumnMapping | str | Path | None = None,
     agency_slug: str | None = None,
     params: Mapping[str, str] | None = None,
-    actor: Actor | None = None,
     dry_run: bool = False,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     filename: str | None = None,
 ) -> ImportReport:
     """Import a file or an uploaded body: entities, or records (in our columns or mapped)."""
     options: dict[str, Any] = {
+        "actor": actor,
         "dry_run": dry_run,
         "max_bytes": max_bytes,
         "filename": filename,
-        "actor": actor,
     }
     if what == "entities":
         if mapping is not None:
@@ -94,9 +81,9 @@ def run_import(
     return import_records(db, source, agency_slug, **options)
 
 
-def preview_import(db: Database, source: Source, **options: Any) -> ImportReport:
+def preview_import(db: Database, source: Source, *, actor: Actor, **options: Any) -> ImportReport:
     """What `run_import` with the same options would do, writing nothing."""
-    return run_import(db, source, **{**options, "dry_run": True})
+    return run_import(db, source, actor=actor, **{**options, "dry_run": True})
 
 
 def import_mapped_records(
@@ -104,19 +91,19 @@ def import_mapped_records(
     source: Source,
     mapping: ColumnMapping | str | Path,
     *,
+    actor: Actor,
     agency_slug: str | None = None,
     params: Mapping[str, str] | None = None,
     dry_run: bool = False,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     filename: str | None = None,
-    actor: Actor | None = None,
 ) -> ImportReport:
     """Import an agency's own export through a column mapping; all rows or nothing."""
     started = perf_counter()
     loaded = mapping if isinstance(mapping, ColumnMapping) else load_mapping(mapping)
     name = source_name(source, filename)
     report = ImportReport("records", name, dry_run=dry_run, mapping=loaded.name)
-    job = MappedImport(loaded, actor or Actor.cli("import"), agency_slug, params or {}, report)
+    job = MappedImport(loaded, actor, agency_slug, params or {}, report)
     try:
         text = decode(read_source(source, max_bytes), loaded.encoding)
         fmt = file_format(name, loaded.format)
@@ -134,13 +121,6 @@ def import_mapped_records(
         report.file_error = exc.message
     report.seconds = perf_counter() - started
     return report
-
-
-def _describe(exc: PortalError) -> str:
-    """One line for a row's failure, naming each bad field."""
-    if isinstance(exc.details, Mapping) and exc.details:
-        return "; ".join(f"{key}: {reason}" for key, reason in exc.details.items())
-    return exc.message
 
 
 def _run_rows(
@@ -164,7 +144,7 @@ def _run_rows(
                     report.created += int(created)
                     report.present += int(not created)
                 except PortalError as exc:
-                    report.errors.append(RowError(number, line, _describe(exc)))
+                    report.errors.append(RowError(number, line, describe(exc)))
             if report.errors or report.dry_run:
                 raise Rollback
             finish(session)
@@ -190,19 +170,19 @@ def _plain_rows(source: Source, name: str, columns: tuple[str, ...], max_bytes: 
 def import_entities(
     db: Database,
     path: Source,
+    *,
+    actor: Actor,
     dry_run: bool = False,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     filename: str | None = None,
-    actor: Actor | None = None,
 ) -> ImportReport:
     """Import entities; one bad row and nothing is written."""
-    who = actor or Actor.cli("import")
     name = source_name(path, filename)
     report = ImportReport("entities", name, dry_run=dry_run)
 
     def handle(session: Session, row: dict[str, Any]) -> bool:
         """Create one entity."""
-        create_entity(session, who, parse_entity(row))
+        create_entity(session, actor, parse_entity(row))
         return True
 
     rows = _plain_rows(path, name, ENTITY_COLUMNS, max_bytes)
@@ -213,13 +193,13 @@ def import_records(
     db: Database,
     path: Source,
     agency_slug: str,
+    *,
+    actor: Actor,
     dry_run: bool = False,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
     filename: str | None = None,
-    actor: Actor | None = None,
 ) -> ImportReport:
     """Import and publish one agency's records in our columns; all rows or nothing."""
-    who = actor or Actor.cli("import")
     name = source_name(path, filename)
     report = ImportReport("records", name, dry_run=dry_run)
     with db.session() as session:
@@ -236,8 +216,8 @@ def import_records(
         entity = cache.entity(session, row)
         if data.source_id and not cache.claim(session, data.source_id):
             return False
-        record = create_record(session, who, agency, entity, data)
-        publish_record(session, who, record, rescore=False)
+        record = create_record(session, actor, agency, entity, data)
+        publish_record(session, actor, record, rescore=False)
         touched.add(entity.id or 0)
         return True
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from portal.errors import PortalError
 
 MAX_ERRORS_SHOWN = 200
 NAMES_SHOWN = 10
@@ -157,6 +159,13 @@ class ImportReport:
             numbers = _numbers([r.row for r in rows])
             out.append(f"  skipped {len(rows)} rows: {reason}: rows {numbers}")
         return out
+
+
+def describe(exc: PortalError) -> str:
+    """One line for a row's failure, naming each bad field."""
+    if isinstance(exc.details, Mapping) and exc.details:
+        return "; ".join(f"{key}: {reason}" for key, reason in exc.details.items())
+    return exc.message
 
 
 def _numbers(rows: list[int]) -> str:

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from portal.errors import ValidationFailed
 from portal.services.fields import FieldError
-from portal.services.import_specs import MappingError, ValueSpec, parse_number
-from portal.services.mapping import ColumnMapping
+from portal.services.imports.mapping import ColumnMapping
+from portal.services.imports.specs import MappingError, ValueSpec, parse_number
 
 PLACEHOLDER_REASON = "names no organisation (a placeholder the mapping declares)"
 

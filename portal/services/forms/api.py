@@ -11,8 +11,9 @@ from portal.models import Agency, Entity, Record, utcnow
 from portal.services.access import Actor
 from portal.services.accounts import actor_for, user_for_token
 from portal.services.entities import entity_for_row
-from portal.services.records import RECORD_COLUMNS, create_record, parse_record, publish_record
-from portal.services.workspace import act_on_record, agency_of
+from portal.services.forms.workspace import act_on_record, agency_of
+from portal.services.imports.columns import RECORD_COLUMNS
+from portal.services.records import create_record, parse_record, publish_record
 
 
 def actor_for_token(db: Database, raw: str) -> Actor | None:

@@ -18,15 +18,21 @@ from sqlmodel import Session, col, select
 from portal.errors import NotFound, PermissionDenied, PortalError, ValidationFailed
 from portal.models import Agency, Record, utcnow
 from portal.services.access import Actor, may_act_for_agency, may_manage_register, require
-from portal.services.import_files import HeaderCheck, Row, required_columns
-from portal.services.import_matching import EntityMatcher, EntityRef
-from portal.services.import_report import EntitySummary, ImportReport, RowError, SkippedRow
-from portal.services.import_transform import MappedRow, RowMapper, Skip
-from portal.services.import_write import write_records
-from portal.services.mapping import ColumnMapping, ValueSpec
+from portal.services.imports.mapping import ColumnMapping
+from portal.services.imports.match import EntityMatcher, EntityRef
+from portal.services.imports.read import HeaderCheck, Row, required_columns
+from portal.services.imports.report import (
+    EntitySummary,
+    ImportReport,
+    RowError,
+    SkippedRow,
+    describe,
+)
+from portal.services.imports.specs import ValueSpec
+from portal.services.imports.transform import MappedRow, RowMapper, Skip
+from portal.services.imports.write import rescore, write_records
 from portal.services.records import RecordInput, parse_record
 from portal.services.register import create_agency
-from portal.services.scores import recompute_batch
 
 OTHER_AGENCY_REASON = "is another agency's finding"
 T = TypeVar("T")
@@ -245,17 +251,6 @@ class MappedImport:
         ]
 
 
-def rescore(session: Session, entity_ids: set[int]) -> None:
-    """Rescore touched entities once, a run of consecutive ids (new entities) per batch."""
-    today = utcnow().date()
-    ids = sorted(entity_ids)
-    start = 0
-    for i, entity_id in enumerate(ids):
-        if i + 1 == len(ids) or ids[i + 1] != entity_id + 1:
-            recompute_batch(session, ids[start], entity_id + 1, today)
-            start = i + 1
-
-
 def _prefixed(call: Callable[[], T], specs: Mapping[str, ValueSpec]) -> T:
     """Run a parse, naming each bad field as the mapping does (`record.x`) with its source."""
     try:
@@ -274,10 +269,3 @@ def _section(specs: Mapping[str, ValueSpec]) -> str:
     """`record` or `entity`: the table a set of specs comes from."""
     first = next(iter(specs.values()), None)
     return first.key.split(".", 1)[0] if first else "row"
-
-
-def describe(exc: PortalError) -> str:
-    """One line for a row's failure, naming each bad field."""
-    if isinstance(exc.details, Mapping) and exc.details:
-        return "; ".join(f"{key}: {reason}" for key, reason in exc.details.items())
-    return exc.message

@@ -19,28 +19,16 @@ from slugify import slugify
 
 from portal.models import EntityKind, Nature, Severity
 from portal.services import fields
-from portal.services.import_specs import MappingError, TomlReader, ValueSpec
-from portal.services.records import RECORD_COLUMNS
+from portal.services.imports.columns import (
+    MAPPED_ENTITY_FIELDS,
+    MAPPED_RECORD_FIELDS,
+    REQUIRED_RECORD_FIELDS,
+)
+from portal.services.imports.specs import MappingError, TomlReader, ValueSpec
 from search.names import name_key
 
-__all__ = ["ColumnMapping", "MappingError", "ValueSpec", "find_mapping", "load_mapping"]
-
-MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
-# A mapping names the record's own columns; the entity comes from the mapping's entity part.
-RECORD_FIELDS = tuple(c for c in RECORD_COLUMNS if not c.startswith("entity_"))
-REQUIRED_RECORD_FIELDS = ("category", "severity", "title", "decided_on")
-ENTITY_FIELDS = (
-    "name",
-    "kind",
-    "jurisdiction",
-    "sector",
-    "address",
-    "website",
-    "registration_id",
-    "slug",
-    "slug_hint",
-)
-ENTITY_KEYS = (*ENTITY_FIELDS, "match", "placeholders", "placeholder_patterns")
+MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "mappings"
+ENTITY_KEYS = (*MAPPED_ENTITY_FIELDS, "match", "placeholders", "placeholder_patterns")
 MATCH_MODES = ("name", "name_and_address")
 HEAD_KEYS = ("description", "format", "encoding", "delimiter")
 TOP_KEYS = ("mapping", "params", "repair", "skip", "agency", "agencies", "entity", "record")
@@ -243,7 +231,7 @@ class _Loader(TomlReader):
 
     def record(self, raw: Any, params: dict[str, ParamDecl]) -> dict[str, ValueSpec]:
         """The [record] table: one value spec per record field."""
-        body = self.keys(raw if raw is not None else {}, "record", RECORD_FIELDS)
+        body = self.keys(raw if raw is not None else {}, "record", MAPPED_RECORD_FIELDS)
         for name in REQUIRED_RECORD_FIELDS:
             if name not in body:
                 raise self.fail(f"record.{name}", "is required")
@@ -255,7 +243,7 @@ class _Loader(TomlReader):
         """The [entity] value specs; a name (or a slug) and a jurisdiction are required."""
         specs = {
             name: self.spec(body[name], f"entity.{name}", params)
-            for name in ENTITY_FIELDS
+            for name in MAPPED_ENTITY_FIELDS
             if name in body
         }
         if "name" not in specs and "slug" not in specs:

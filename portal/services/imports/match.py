@@ -15,9 +15,9 @@ from sqlmodel import Session, col, select
 from portal.errors import ValidationFailed
 from portal.models import Entity, EntityAlias
 from portal.services.entities import EntityInput, parse_entity
+from portal.services.imports.columns import MATCHED_ENTITY_FIELDS
 from search.names import name_key, name_spans
 
-ENTITY_ROW = ("name", "kind", "jurisdiction", "sector", "address", "website", "registration_id")
 Key = tuple[str, str]
 
 
@@ -97,7 +97,7 @@ class EntityMatcher:
         """The entity a mapped row names; ValidationFailed when it cannot be told."""
         if fields.get("slug"):
             return self._seen(self._by_slug_of(fields["slug"] or ""), fields["slug"] or "")
-        data = parse_entity({k: fields.get(k) for k in ENTITY_ROW})
+        data = parse_entity({k: fields.get(k) for k in MATCHED_ENTITY_FIELDS})
         index = self._index(data.jurisdiction)
         if data.registration_id and len(index.reg_ids.get(data.registration_id, ())) == 1:
             (found,) = index.reg_ids[data.registration_id]
