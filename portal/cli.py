@@ -11,30 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
 from sqlalchemy.exc import OperationalError
 
-from portal.app import create_app
+from portal.cli_agencies import agencies
+from portal.cli_common import command_app, db_of
 from portal.db import Database
 from portal.errors import PortalError
 from portal.models import Role
-
-
-@contextmanager
-def command_app() -> Iterator[Flask]:
-    """The app for one command, its database connections closed afterwards."""
-    app = create_app()
-    try:
-        yield app
-    finally:
-        app.extensions["portal.search"].close()
-        db_of(app).dispose()
-
-
-def db_of(app: Flask) -> Database:
-    """The database of an app built for a command."""
-    db: Database = app.extensions["portal.db"]
-    return db
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -430,3 +413,7 @@ def main() -> None:
             raise
         click.echo(f"error: {type(exc).__name__}: {exc} (set PORTAL_DEBUG=1 for details)", err=True)
         sys.exit(1)
+
+
+# Command groups kept in modules of their own, so that this one stays small.
+cli.add_command(agencies)

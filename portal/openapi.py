@@ -198,8 +198,9 @@ def record_schemas() -> dict[str, Schema]:
 def directory_schemas() -> dict[str, Schema]:
     """Agencies, jurisdictions and the methodology."""
     agency = props(
-        "slug name jurisdiction categories:strs requires_second_approval:bool website:nstr "
-        "description:nstr links:links"
+        "slug name categories:strs requires_second_approval:bool website:nstr "
+        "description:nstr links:links",
+        jurisdiction={**NSTR, "description": "ISO 3166 code; null for an international body."},
     )
     stats = obj(props("filed:int by_outcome:counts median_days:nnum overdue:int"))
     agency_more = props("published_by_category:counts recent:strs", appeals=stats)

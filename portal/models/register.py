@@ -25,7 +25,10 @@ class Agency(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=100, unique=True)
     name: str = Field(max_length=300)
-    jurisdiction_code: str = Field(foreign_key="jurisdiction.code", max_length=10, index=True)
+    # None for an international body (a development bank, the UN, the EU).
+    jurisdiction_code: str | None = Field(
+        default=None, foreign_key="jurisdiction.code", max_length=10, index=True
+    )
     categories: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     requires_second_approval: bool = False
     requires_totp: bool = False

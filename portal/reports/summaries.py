@@ -33,7 +33,7 @@ def agency_context(
         "month_chart": bar_chart(data.by_month, f"Findings published by {name}, by month"),
         "doc_title": f"{name}: publications from {start} to {end}",
         "doc_description": f"Findings published by {name}, with appeals and their outcomes.",
-        "doc_keywords": f"{name}, {data.agency.jurisdiction_code}",
+        "doc_keywords": f"{name}, {data.agency.jurisdiction_code or 'international'}",
     }
 
 

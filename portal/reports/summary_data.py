@@ -104,7 +104,11 @@ def agency_summary(
     ).all()
     return AgencySummary(
         agency=agency,
-        jurisdiction=jurisdiction_name(agency.jurisdiction_code) or agency.jurisdiction_code,
+        jurisdiction=(
+            jurisdiction_name(agency.jurisdiction_code) or agency.jurisdiction_code
+            if agency.jurisdiction_code
+            else "International"
+        ),
         start=start,
         end=end,
         records=_visible(list(listed)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -10,9 +11,12 @@ from portal.errors import Conflict, ValidationFailed
 from portal.models import Agency, Entity, EntityAlias, Record, utcnow
 from portal.services.access import Actor, may_manage_register, require
 from portal.services.audit import append_event
+from portal.services.entities import ensure_jurisdiction
 from portal.services.records import log_record_event
 from portal.services.scores import refresh_score
 from search.names import name_key
+
+UNCHANGED = object()
 
 
 def update_agency(
@@ -22,19 +26,31 @@ def update_agency(
     categories: Sequence[str],
     requires_second_approval: bool,
     requires_totp: bool,
+    name: str | None = None,
+    jurisdiction: Any = UNCHANGED,
 ) -> Agency:
-    """Change what an agency may publish and how its findings are checked."""
+    """Change what an agency may publish, how its findings are checked, its name, and where
+    it is (a jurisdiction code, or None for an international body)."""
     require(may_manage_register(actor), "change agencies")
     clean = [c.strip() for c in categories if c.strip()]
     if not clean:
         raise ValidationFailed("An agency needs categories.", {"categories": "are required"})
+    wanted: list[tuple[str, Any]] = [
+        ("categories", clean),
+        ("requires_totp", requires_totp),
+        ("requires_second_approval", requires_second_approval),
+    ]
+    if name is not None:
+        if not name.strip():
+            raise ValidationFailed("An agency needs a name.", {"name": "is required"})
+        wanted.append(("name", name.strip()))
+    if jurisdiction is not UNCHANGED:
+        if jurisdiction:
+            ensure_jurisdiction(session, actor, jurisdiction)
+        wanted.append(("jurisdiction_code", jurisdiction or None))
     changes = {
         key: {"from": getattr(agency, key), "to": value}
-        for key, value in (
-            ("categories", clean),
-            ("requires_totp", requires_totp),
-            ("requires_second_approval", requires_second_approval),
-        )
+        for key, value in wanted
         if getattr(agency, key) != value
     }
     for key, change in changes.items():

@@ -82,7 +82,7 @@ class AgencyPage:
     """An agency with its categories, counts, recent findings and appeal statistics."""
 
     agency: Agency
-    jurisdiction: Jurisdiction
+    jurisdiction: Jurisdiction | None
     by_category: list[tuple[str, int]]
     recent: list[Finding]
     appeals: AppealStats
@@ -93,10 +93,11 @@ def agency_page(session: Session, slug: str) -> AgencyPage:
     agency = session.exec(select(Agency).where(Agency.slug == slug)).first()
     if agency is None:
         raise NotFound(f"No agency has the slug {slug!r}.")
-    rulebook = scoring.default_rulebooks().select(agency.jurisdiction_code, utcnow().date())
+    code = agency.jurisdiction_code
+    rulebook = scoring.default_rulebooks().select(code or "default", utcnow().date())
     return AgencyPage(
         agency=agency,
-        jurisdiction=session.get(Jurisdiction, agency.jurisdiction_code),  # type: ignore[arg-type]
+        jurisdiction=session.get(Jurisdiction, code) if code else None,
         by_category=findings_by_category(session, [agency.id or 0]),
         recent=recent_findings(session, Record.agency_id == agency.id),
         appeals=appeal_stats(session, [agency.id or 0], rulebook.appeal_decide_within_days),

@@ -18,18 +18,20 @@ def create_agency(
     actor: Actor,
     slug: str,
     name: str,
-    jurisdiction: str,
+    jurisdiction: str | None,
     categories: list[str],
     requires_second_approval: bool = False,
     occurred_at: datetime | None = None,
 ) -> Agency:
-    """Add a publishing agency with the categories it may publish."""
+    """Add a publishing agency with the categories it may publish (no jurisdiction: an
+    international body)."""
     require(may_manage_register(actor), "add agencies")
     if session.exec(select(Agency.id).where(Agency.slug == slug)).first():
         raise ValidationFailed("The slug is taken.", {"slug": f"{slug!r} is taken"})
     if not categories:
         raise ValidationFailed("An agency needs categories.", {"categories": "are required"})
-    ensure_jurisdiction(session, actor, jurisdiction, occurred_at)
+    if jurisdiction:
+        ensure_jurisdiction(session, actor, jurisdiction, occurred_at)
     agency = Agency(
         slug=slug,
         name=name,

@@ -254,7 +254,9 @@ def agency_json(agency: Agency) -> dict[str, Any]:
             "self": f"/api/v1/agencies/{agency.slug}",
             "html": f"/agencies/{agency.slug}",
             "feed": f"/agencies/{agency.slug}/feed.atom",
-            "jurisdiction": f"/api/v1/jurisdictions/{agency.jurisdiction_code}",
+            "jurisdiction": f"/api/v1/jurisdictions/{agency.jurisdiction_code}"
+            if agency.jurisdiction_code
+            else None,
         },
     }
 
