@@ -37,6 +37,7 @@ from portal.views import (
     organisation,
     records,
     reports,
+    screen,
     search,
     workspace,
 )
@@ -62,6 +63,7 @@ BLUEPRINTS = (
     duplicates.bp,
     api_write.bp,
     reports.bp,
+    screen.bp,
     opendata.bp,
 )
 # Bearer tokens, not cookies: no cross-site request can use them (and the read API takes no form).

@@ -256,14 +256,17 @@ def retention() -> None:
 
 @retention.command(name="apply")
 def retention_apply() -> None:
-    """Log officials whose records have left public view (run daily, e.g. from cron)."""
+    """Log officials whose records have left public view, and delete screenings older than
+    30 days (run daily, e.g. from cron)."""
     from portal.models import utcnow
     from portal.services.access import Actor
     from portal.services.retention import apply_retention
+    from portal.services.screen_jobs import purge_jobs
 
     with command_app() as app, db_of(app).writing() as session:
         retired = apply_retention(session, Actor.cli("retention"), utcnow().date())
-    click.echo(f"{len(retired)} official(s) left public view.")
+        purged = purge_jobs(app.config["DATA_DIR"])
+    click.echo(f"{len(retired)} official(s) left public view; {purged} old screening(s) deleted.")
 
 
 @cli.group()

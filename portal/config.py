@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "API_WRITE_LIMIT": "120 per minute",
     # Screening batches (POST /api/v1/match, up to 500 names each) per address.
     "API_MATCH_LIMIT": "30 per minute",
+    # Lists uploaded to /screen (up to 10,000 names each) per address.
+    "SCREEN_LIMIT": "20 per hour",
     "EXPORT_LIMIT": "60 per minute",
     "SMTP_HOST": None,
     "SMTP_PORT": 25,

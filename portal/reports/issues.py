@@ -107,6 +107,9 @@ def _summary_subject(session: Session, kind: str, value: str) -> tuple[str, str 
         return f"Summary of jurisdiction {value}", f"/jurisdictions/{quote(value)}/report.pdf"
     if kind == "sector" and value:
         return f"Summary of the {value} sector", f"/reports/sector/{quote(value)}.pdf"
+    if kind == "screening":
+        # The list screened is its sender's: the check names no link to it.
+        return "A screening of a list of names against the register", None
     return "A summary report", None
 
 

@@ -18,6 +18,7 @@ from portal.reports import summaries
 from portal.reports.cache import ReportCache
 from portal.reports.entity import entity_pdf
 from portal.reports.issues import find_verdict, normalise_report_id, verdict_for_file
+from portal.reports.screening import screening_pdf
 from portal.reports.service import ReportRequest, ServedReport
 from portal.reports.settings import VARIANTS, ReportSettings
 from portal.wiring import get_db
@@ -89,6 +90,12 @@ def sector(sector: str) -> ResponseReturnValue:
     """A sector, optionally within ?jurisdiction=: entities by band, penalties, categories."""
     code = (request.args.get("jurisdiction") or "").upper() or None
     return _send(summaries.register_pdf, code, sector)
+
+
+@bp.get("/screen/<job_id>/report.pdf")
+def screening(job_id: str) -> ResponseReturnValue:
+    """A finished screening's report, verifiable like every report."""
+    return _send(screening_pdf, current_app.config["DATA_DIR"], job_id)
 
 
 @bp.get("/verify")

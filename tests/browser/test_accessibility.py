@@ -22,6 +22,8 @@ def _paths(live_server, page):
         "/agencies/ico",
         "/jurisdictions/GB",
         "/methodology/",
+        "/screen",
+        "/search?q=zzzz-no-such-organisation",
     ]
 
 

@@ -52,7 +52,7 @@ def test_an_official_leaves_public_view_five_years_after_the_term(client, db, ap
     env = {"PORTAL_DATA_DIR": app.config["DATA_DIR"], "DATABASE_URL": app.config["DATABASE_URL"]}
     first = CliRunner().invoke(cli, ["retention", "apply"], env=env)
     again = CliRunner().invoke(cli, ["retention", "apply"], env=env)
-    assert "1 official(s) left public view." in first.output
+    assert "1 official(s) left public view;" in first.output
     assert "0 official(s)" in again.output
     with db.session() as session:
         events = session.exec(
