@@ -62,6 +62,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("under_sanction", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        batch_op.add_column(sa.Column("sanction_note", _TEXT(length=300), nullable=True))
         batch_op.create_index(
             batch_op.f("ix_entity_under_sanction"), ["under_sanction"], unique=False
         )
@@ -71,6 +72,7 @@ def downgrade() -> None:
     """Revert this revision."""
     with op.batch_alter_table("entity", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_entity_under_sanction"))
+        batch_op.drop_column("sanction_note")
         batch_op.drop_column("under_sanction")
     with op.batch_alter_table("record", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_record_pending_lift_has_reason"), type_="check")

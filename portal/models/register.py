@@ -70,6 +70,8 @@ class Entity(SQLModel, table=True):
     watchlist: bool = False
     # A sanction in force on the day the score was computed (debarred, suspended, listed).
     under_sanction: bool = Field(default=False, index=True)
+    # What the public reads first: "Debarred by World Bank until 31 May 2027".
+    sanction_note: str | None = Field(default=None, max_length=300)
     score_rulebook: str | None = Field(default=None, max_length=60)
     merged_into_id: int | None = Field(default=None, foreign_key="entity.id")
     created_at: datetime = Field(default_factory=utcnow)

@@ -11,7 +11,8 @@ from sqlmodel import Session, col, select
 
 import scoring
 from portal.db import Database
-from portal.models import PUBLIC_STATUSES, Entity, Record, utcnow
+from portal.models import PUBLIC_STATUSES, Agency, Entity, Record, utcnow
+from portal.services.sanction_notes import sanction_note
 
 
 def entity_facts(entity: Entity) -> scoring.EntityFacts:
@@ -48,9 +49,11 @@ def compute_score(
     return scoring.score(facts, records, rulebook, as_of)
 
 
-def apply_score(entity: Entity, result: scoring.Score) -> None:
+def apply_score(
+    entity: Entity, result: scoring.Score, agencies: dict[str, str] | None = None
+) -> None:
     """Copy a computed score onto the entity's stored columns."""
-    for key, value in _score_columns(result).items():
+    for key, value in _score_columns(result, agencies).items():
         setattr(entity, key, value)
 
 
@@ -65,19 +68,40 @@ def refresh_score(session: Session, entity_id: int, as_of: date | None = None) -
     ).all()
     facts = [record_facts(r) for r in records]
     result = compute_score(entity_facts(entity), facts, as_of or utcnow().date())
-    apply_score(entity, result)
+    apply_score(
+        entity, result, _agencies_of(session, result, {r.ref: r.agency_id for r in records})
+    )
     session.add(entity)
     return result
 
 
-def _score_columns(result: scoring.Score) -> dict[str, object]:
-    """The stored columns of a computed score."""
+def _agencies_of(
+    session: Session, result: scoring.Score, agency_ids: dict[str, int]
+) -> dict[str, str]:
+    """The names of the agencies behind a score's sanctions, by record ref (no query without)."""
+    if not result.sanctions:
+        return {}
+    names = agency_names(session)
+    return {s.record: names.get(agency_ids.get(s.record, 0), "") for s in result.sanctions}
+
+
+def agency_names(session: Session) -> dict[int, str]:
+    """Every agency's name by id (agencies are few)."""
+    return {int(i): n for i, n in session.exec(select(Agency.id, Agency.name)).all()}
+
+
+def _score_columns(
+    result: scoring.Score, agencies: dict[str, str] | None = None
+) -> dict[str, object]:
+    """The stored columns of a computed score (`agencies`: sanction record ref -> agency)."""
+    # In the order of _ENTITY_COLUMNS: a batch compares stored and computed values as tuples.
     return {
         "score": result.value,
         "band": result.band,
         "trusted": result.trusted,
         "watchlist": result.watchlist,
         "under_sanction": result.under_sanction,
+        "sanction_note": sanction_note(result.sanctions, agencies or {}),
         "score_rulebook": f"{result.rulebook_id} {result.rulebook_version}",
     }
 
@@ -92,6 +116,7 @@ _ENTITY_COLUMNS = (
     Entity.trusted,
     Entity.watchlist,
     Entity.under_sanction,
+    Entity.sanction_note,
     Entity.score_rulebook,
 )
 _RECORD_COLUMNS = (
@@ -109,6 +134,7 @@ _RECORD_COLUMNS = (
     Record.in_force_until,
     Record.lifted_on,
     Record.case_key,
+    Record.agency_id,
 )
 
 
@@ -130,8 +156,11 @@ def score_changes(
         )
     ).all()
     by_entity: dict[int, list[scoring.RecordFacts]] = {}
+    agency_of: dict[str, int] = {}
+    names: dict[int, str] | None = None
     for entity_id, ref, nature, category, severity, decided, status, published, *rest in records:
-        remedied, measure, in_force_from, in_force_until, lifted, case = rest
+        remedied, measure, in_force_from, in_force_until, lifted, case, agency_id = rest
+        agency_of[ref] = agency_id
         by_entity.setdefault(entity_id, []).append(
             scoring.RecordFacts(
                 ref,
@@ -152,7 +181,14 @@ def score_changes(
     changes = []
     for entity_id, kind, jurisdiction, term_end, *stored in entities:
         facts = scoring.EntityFacts(str(kind), jurisdiction, term_end)
-        columns = _score_columns(compute_score(facts, by_entity.get(entity_id, []), as_of))
+        result = compute_score(facts, by_entity.get(entity_id, []), as_of)
+        agencies = {}
+        if result.sanctions:
+            names = names if names is not None else agency_names(session)
+            agencies = {
+                s.record: names.get(agency_of.get(s.record, 0), "") for s in result.sanctions
+            }
+        columns = _score_columns(result, agencies)
         if tuple(stored) != tuple(columns.values()):
             changes.append({"entity_id": entity_id, **columns})
     return len(entities), changes

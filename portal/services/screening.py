@@ -82,8 +82,9 @@ class ScreenResult:
 
     @property
     def verdict(self) -> str:
-        """match, possible match or no match: the best candidate's verdict."""
-        return self.candidates[0].verdict if self.candidates else "no match"
+        """match or possible match (the best candidate's verdict), else no match."""
+        best = self.candidates[0].verdict if self.candidates else "no match"
+        return best if best in ("match", "possible match") else "no match"
 
 
 def parse_queries(items: Any) -> list[ScreenQuery]:
