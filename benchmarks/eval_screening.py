@@ -42,7 +42,7 @@ def build(tmp: Path):  # type: ignore[no-untyped-def]
         {"TESTING": True, "SECRET_KEY": "eval", "DATA_DIR": str(tmp), "DATABASE_URL": url,
          "SEARCH_INDEX": "memory", "RATELIMIT_ENABLED": False}
     )  # fmt: skip
-    parties = data.dfat_parties() + data.gdpr_controllers()
+    parties = data.dfat_parties() + data.gdpr_controllers() + data.charity_parties()
     slugs = {}
     with app.extensions["portal.db"].writing() as session:
         for party in parties:
@@ -50,7 +50,7 @@ def build(tmp: Path):  # type: ignore[no-untyped-def]
                 "name": party.name,
                 "kind": "business",
                 "jurisdiction": party.jurisdiction,
-                "aliases": "|".join(dict.fromkeys((*party.aliases, *party.scripts))),
+                "aliases": "|".join(dict.fromkeys((*party.aliases, *party.scripts, *party.former))),
             }
             slugs[create_entity(session, Actor.cli("eval"), parse_entity(row)).slug] = (
                 party.reference
@@ -70,6 +70,9 @@ def main() -> None:
     try:
         app, parties, slugs = build(tmp)
         client = app.test_client()
+        # More entities than a request applies inline: wait for the index to catch up.
+        while not app.extensions["portal.search"].refresh():
+            time.sleep(0.5)
         cases = [(q, ref, how) for q, ref, how in data.labelled(parties)]
         cases += [(name, None, "not in the register") for name in data.outsiders(1000)]
         started = time.perf_counter()

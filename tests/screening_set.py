@@ -21,6 +21,7 @@ from tests.conftest import SHARED
 DFAT = SHARED / "sanctions" / "australia-dfat-consolidated-list.xlsx"
 GDPR = SHARED / "gdpr-fines" / "gdpr_fines.csv"
 DOTGOV = SHARED / "us-government-bodies" / "dotgov-domains.csv"
+MERGERS = SHARED / "uk-charities" / "ccew-register-of-mergers.csv"
 MAPPINGS = Path(__file__).resolve().parent.parent / "portal" / "mappings"
 
 
@@ -33,6 +34,7 @@ class Party:
     aliases: tuple[str, ...]
     scripts: tuple[str, ...]
     jurisdiction: str
+    former: tuple[str, ...] = ()
 
 
 def dfat_parties(limit: int | None = None) -> list[Party]:
@@ -94,6 +96,25 @@ def gdpr_controllers(limit: int | None = None) -> list[Party]:
     return found[:limit] if limit else found
 
 
+def charity_parties(limit: int | None = None) -> list[Party]:
+    """Charities of England and Wales that others merged into, the merged names as former
+    names (an old name is still what many suppliers' lists say)."""
+    found: dict[str, tuple[str, list[str]]] = {}
+    with MERGERS.open(encoding="utf-8-sig") as handle:
+        for row in csv.DictReader(handle):
+            name = " ".join(row["org_name_b"].split())
+            former = " ".join(row["org_name_a"].split())
+            _name, formers = found.setdefault(row["org_id_b"], (name, []))
+            if former and former.casefold() != name.casefold() and len(former) < 120:
+                formers.append(former)
+    parties = [
+        Party(ref, name, (), (), "GB", tuple(dict.fromkeys(formers)))
+        for ref, (name, formers) in found.items()
+        if formers
+    ]
+    return parties[:limit] if limit else parties
+
+
 def outsiders(limit: int = 300) -> list[str]:
     """Names of US government bodies: organisations the register does not hold."""
     with DOTGOV.open(encoding="utf-8") as handle:
@@ -126,7 +147,7 @@ def typo(text: str, seed: int) -> str:
 
 def available() -> bool:
     """Whether the real data sets are beside the checkout."""
-    return all(path.is_file() for path in (DFAT, GDPR, DOTGOV))
+    return all(path.is_file() for path in (DFAT, GDPR, DOTGOV, MERGERS))
 
 
 def labelled(parties: list[Party]) -> Iterator[tuple[str, str, str]]:
@@ -142,6 +163,8 @@ def labelled(parties: list[Party]) -> Iterator[tuple[str, str, str]]:
             yield alias, party.reference, "alias"
         for script in party.scripts[:1]:
             yield script, party.reference, "other script"
+        for name in party.former[:1]:
+            yield name, party.reference, "former name"
 
 
 def path_of(name: str) -> Path:

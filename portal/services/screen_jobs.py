@@ -162,12 +162,15 @@ def start_job(
     job_id = secrets.token_hex(12)
     folder = Path(data_dir) / "screenings" / job_id
     folder.mkdir(parents=True)
+    # Answers from an index still catching up (after a bulk import) may miss new entries.
+    current = index.refresh()
     with db.session() as session:
         seq = head_seq(session)
     today = utcnow().date()
     status = {
         "state": "running", "total": len(queries), "done": 0, "filename": filename[:200],
         "seq": seq, "date": today.isoformat(), "started": time.time(), "counts": {},
+        "index_current": current,
     }  # fmt: skip
     _write_status(folder, status)
     thread = threading.Thread(
