@@ -13,6 +13,7 @@ from typing import Any
 from portal.models import ENDED_STATUSES, EntityKind
 from portal.services.screening import FEATURES
 from scoring.model import MEASURES, NATURES, SEVERITIES
+from search.base import UNDER_SANCTION
 
 Schema = dict[str, Any]
 
@@ -113,7 +114,14 @@ def score_schemas() -> dict[str, Schema]:
 def entity_schemas() -> dict[str, Schema]:
     """Entities, in lists and in full."""
     kind = {"enum": KINDS}
-    summary = props("slug name jurisdiction sector:nstr score:nnum band:nstr", kind=kind)
+    summary = props(
+        "slug name jurisdiction sector:nstr score:nnum band:nstr",
+        kind=kind,
+        sanction={
+            **NSTR,
+            "description": "While a sanction is in force: 'Debarred by ... until ...'.",
+        },
+    )
     office = props("role_title:nstr body:nstr term_start:ndate term_end:ndate")
     entity = props(
         "slug name aliases:strs jurisdiction sector:nstr registration_id:nstr parent:nstr "
@@ -274,6 +282,12 @@ SEARCH = [
     param("jurisdiction", "query", {"type": "string", "maxLength": 10}, "ISO 3166 code."),
     param("sector", "query", {"type": "string", "maxLength": 100}, "Sector."),
     param("band", "query", {"enum": list("ABCDE")}, "Score band."),
+    param(
+        "sanction",
+        "query",
+        {"enum": [UNDER_SANCTION]},
+        "Only entities with a debarment, suspension or listing in force.",
+    ),
     param("sort", "query", {"enum": ["relevance", "score", "date"]}, "Order of results."),
 ]
 

@@ -29,6 +29,7 @@ from search.base import (
     MAX_QUERY_LENGTH,
     MAX_TERMS,
     RECORD_FACETS,
+    UNDER_SANCTION,
     Doc,
     EntityDoc,
     QueryRefused,
@@ -217,6 +218,7 @@ def entity_fields(doc: EntityDoc) -> dict[str, Any]:
         "registration_id": doc.registration_id,
         "aliases": list(doc.aliases),
         "parent": doc.parent,
+        "sanction": doc.sanction,
     }
     names = "\n".join(doc.aliases)
     key = name_key_of(doc.name)
@@ -234,6 +236,7 @@ def entity_fields(doc: EntityDoc) -> dict[str, Any]:
         "jurisdictions": jurisdiction_path(doc.jurisdiction),
         "sector": doc.sector or "",
         "band": doc.band or "",
+        "sanction": UNDER_SANCTION if doc.sanction else "",
         "sort_name": key,
         "sort_num": -1.0 if doc.score is None else float(doc.score),
     }

@@ -17,7 +17,9 @@ SortOrder = Literal["relevance", "score", "date"]
 
 MAX_QUERY_LENGTH = 200
 MAX_TERMS = 12
-ENTITY_FACETS = ("kind", "jurisdiction", "sector", "band")
+ENTITY_FACETS = ("kind", "jurisdiction", "sector", "band", "sanction")
+# The sanction facet's one value: a debarment, suspension or listing is in force.
+UNDER_SANCTION = "under_sanction"
 RECORD_FACETS = ("agency", "category", "year", "nature", "severity", "jurisdiction")
 
 
@@ -39,6 +41,8 @@ class EntityDoc:
     score: float | None = None
     band: str | None = None
     parent: str | None = None
+    # "Debarred by World Bank until 31 May 2027" while a sanction is in force, else None.
+    sanction: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,7 @@ class Suggestion:
     name: str
     kind: str
     jurisdiction: str
+    sanction: str | None = None
 
 
 @dataclass(frozen=True)

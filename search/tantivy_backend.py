@@ -64,7 +64,8 @@ from search.names import name_spans
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
+# 2: entities carry the sanction facet and line.
+SCHEMA_VERSION = 2
 META_UID = "meta:seq"
 WRITE_HEAP = 15_000_000  # tantivy's least arena per writer thread
 REBUILD_HEAP = 256_000_000
@@ -690,7 +691,8 @@ def _suggest(run: _Run, p: an.ParsedQuery, limit: int) -> list[Suggestion]:
     out = []
     for addr, _score in ranked:
         key, data = run.stored(addr)
-        out.append(Suggestion(key, data["name"], data["kind"], data["jurisdiction"]))
+        sanction = data.get("sanction")
+        out.append(Suggestion(key, data["name"], data["kind"], data["jurisdiction"], sanction))
     return out
 
 

@@ -77,7 +77,8 @@ from search.names import fold, name_spans
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SCHEMA_VERSION = 1
+# 2: entities carry the sanction facet and line.
+SCHEMA_VERSION = 2
 META_UID = "meta:seq"
 MAX_CACHED_TERMS = 4096
 # Records matching more than this are ranked by where the words are (`_record_tiers`), newest
@@ -783,7 +784,13 @@ class WhooshBackend:
                 stored = view.searcher.stored_fields(docnum)
                 data = stored["data"]
                 out.append(
-                    Suggestion(stored["key"], data["name"], data["kind"], data["jurisdiction"])
+                    Suggestion(
+                        stored["key"],
+                        data["name"],
+                        data["kind"],
+                        data["jurisdiction"],
+                        data.get("sanction"),
+                    )
                 )
             return out
 

@@ -93,7 +93,7 @@ def entities() -> ResponseReturnValue:
             "slug": hit.key,
             **{
                 k: hit.fields.get(k)
-                for k in ("name", "kind", "jurisdiction", "sector", "score", "band")
+                for k in ("name", "kind", "jurisdiction", "sector", "score", "band", "sanction")
             },
         }
         for hit in results.hits

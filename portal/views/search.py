@@ -29,6 +29,7 @@ FACET_TITLES = {
     "jurisdiction": "Jurisdiction",
     "sector": "Sector",
     "band": "Score band",
+    "sanction": "Sanctions",
     "agency": "Agency",
     "category": "Category",
     "year": "Year decided",

@@ -285,3 +285,21 @@ def test_the_workspace_offers_the_lift_and_then_its_confirmation_without_javascr
     assert answer.status_code == 302
     page = client.get(f"/workspace/records/{bank['ref']}").get_data(as_text=True)
     assert "waiting for a second regulator" in page and "Confirm the lift" in page
+
+
+def test_search_says_under_sanction_and_filters_on_it(db, bank, client):
+    with db.writing() as session:
+        make_entity(session, "Todini Trading Ltd", jurisdiction="GB")
+    html = client.get("/search?q=todini&type=entity").get_data(as_text=True)
+    line = "Debarred by World Bank Sanctions Board since"
+    assert f"<strong>Under sanction:</strong> {line}" in html
+    assert "Under sanction now" in html and "Sanctions" in html
+    only = client.get("/search?q=todini&type=entity&sanction=under_sanction").get_data(as_text=True)
+    assert "1 result for" in only and 'href="/entities/todini-costruzioni-generali-spa"' in only
+    assert 'href="/entities/todini-trading-ltd"' not in only
+    suggested = client.get("/search/suggest?q=todini").get_data(as_text=True)
+    assert line in suggested
+    api = client.get("/api/v1/entities?q=todini&sanction=under_sanction").get_json()
+    assert [i["name"] for i in api["items"]] == ["Todini Costruzioni Generali SpA"]
+    assert api["items"][0]["sanction"].startswith(line)
+    assert api["facets"]["sanction"] == {"under_sanction": 1}

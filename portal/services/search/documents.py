@@ -35,6 +35,7 @@ def _entity_docs(session: Session, entities: Sequence[Entity]) -> list[EntityDoc
             score=e.score,
             band=e.band,
             parent=parents.get(e.parent_id) if e.parent_id else None,
+            sanction=e.sanction_note if e.under_sanction else None,
         )
         for e in entities
     ]
@@ -124,6 +125,7 @@ _ENTITY_COLUMNS = (
     Entity.parent_id,
     Entity.merged_into_id,
     Entity.term_end,
+    Entity.sanction_note,
 )
 _RECORD_COLUMNS = (
     Record.id,
@@ -182,7 +184,7 @@ def _all_entity_docs(session: Session) -> Iterator[EntityDoc]:
         rows = [r for r in rows if visible(r[10], r[3], r[4], r[11])]
         aliases = _aliases(session, [r[0] for r in rows])
         parents = _names(session, {r[9] for r in rows if r[9]})
-        for id_, slug, name, kind, code, reg, sector, score, band, parent, _m, _t in rows:
+        for id_, slug, name, kind, code, reg, sector, score, band, parent, _m, _t, note in rows:
             yield EntityDoc(
                 key=slug,
                 name=name,
@@ -194,6 +196,7 @@ def _all_entity_docs(session: Session) -> Iterator[EntityDoc]:
                 score=score,
                 band=band,
                 parent=parents.get(parent) if parent else None,
+                sanction=note,
             )
 
 

@@ -10,7 +10,7 @@ from sqlmodel import select
 import scoring
 from portal.db import Database
 from portal.models import KIND_LABELS, KIND_SINGULAR, Agency, utcnow
-from search.base import SearchResults
+from search.base import UNDER_SANCTION, SearchResults
 
 _agency_lock = threading.Lock()
 
@@ -45,4 +45,5 @@ def facet_labels(
         "kind_one": {str(k): v for k, v in KIND_SINGULAR.items()},
         "band": {code: f"{code}: {label}" for code, label in band_labels().items()},
         "agency": agency_names(db, known_agencies, shown),
+        "sanction": {UNDER_SANCTION: "Under sanction now"},
     }
