@@ -10,7 +10,17 @@ from sqlmodel import Session, col, select
 
 import scoring
 from portal.errors import Conflict, PermissionDenied, ValidationFailed
-from portal.models import Agency, Appeal, AppealStatus, Entity, Record, RecordStatus, Role, utcnow
+from portal.models import (
+    Agency,
+    Appeal,
+    AppealStatus,
+    AuditEvent,
+    Entity,
+    Record,
+    RecordStatus,
+    Role,
+    utcnow,
+)
 from portal.services.access import Actor, may_act_for_agency, require
 from portal.services.notifications import agency_users, notify, representatives
 from portal.services.records import (
@@ -67,6 +77,24 @@ def file_appeal(session: Session, actor: Actor, record: Record, grounds: str) ->
     return appeal
 
 
+# The steps of a finding whose authors may not judge an appeal against it.
+INVOLVED_ACTIONS = ("record.created", "record.submitted", "record.approved", "record.published",
+                    "record.corrected", "record.correction_proposed")  # fmt: skip
+
+
+def involved_users(session: Session, record: Record) -> set[int]:
+    """The users who wrote, approved, published or corrected a finding (from its history)."""
+    labels = session.exec(
+        select(AuditEvent.actor).where(
+            AuditEvent.object_type == "record",
+            AuditEvent.object_id == record.ref,
+            col(AuditEvent.action).in_(INVOLVED_ACTIONS),
+        )
+    ).all()
+    ids = {int(label[5:]) for label in labels if label.startswith("user:") and label[5:].isdigit()}
+    return ids | {i for i in (record.created_by_id, record.published_by_id) if i is not None}
+
+
 def decide_appeal(
     session: Session,
     actor: Actor,
@@ -75,15 +103,18 @@ def decide_appeal(
     reason: str,
     changes: Mapping[str, Any] | None = None,
 ) -> Appeal:
-    """Dismiss, grant (overturn) or amend: a user of the agency other than the publisher."""
+    """Dismiss, grant (overturn) or amend: a user of the agency who had no hand in the finding."""
     record = session.get(Record, appeal.record_id)
     assert record is not None
     require(
         may_act_for_agency(actor, record.agency_id) and not actor.system,
         "decide appeals against another agency's findings",
     )
-    if record.published_by_id is not None and record.published_by_id == actor.user_id:
-        raise PermissionDenied("The person who published a finding cannot decide its appeal.")
+    if actor.user_id is not None and actor.user_id in involved_users(session, record):
+        raise PermissionDenied(
+            "Whoever wrote, approved, published or corrected a finding cannot decide its "
+            "appeal; a colleague must."
+        )
     if appeal.status != AppealStatus.OPEN:
         raise Conflict("This appeal has been decided.")
     if outcome not in OUTCOMES or not (reason or "").strip():
