@@ -273,3 +273,25 @@ def test_an_appeal_past_the_decision_deadline_is_flagged_overdue(db, case):
 
     assert overdue_refs(datetime.now(UTC) + timedelta(days=days - 1)) == []
     assert overdue_refs(datetime.now(UTC) + timedelta(days=days + 1)) == [case["ref"]]
+
+
+def test_no_one_who_corrected_or_approved_a_finding_decides_its_appeal(db, case):
+    from portal.services.records import correct_record
+
+    with db.writing() as session:
+        corrector = make_user(session, "cor@ico.example", "regulator", agency="ico")
+        corrector_actor = _actor(corrector)
+        correct_record(
+            session, corrector_actor, _record(session, case), {"title": "Breach reported late"},
+            "The title named the wrong breach.",
+        )  # fmt: skip
+        appeal = file_appeal(session, case["rep"], _record(session, case), "Not us.")
+        appeal_id = appeal.id
+    for who in (corrector_actor, case["publisher"]):
+        with db.writing() as session, pytest.raises(PermissionDenied, match="cannot decide"):
+            decide_appeal(session, who, session.get(Appeal, appeal_id), "dismissed", "Stands.")
+    with db.writing() as session:
+        decided = decide_appeal(
+            session, case["decider"], session.get(Appeal, appeal_id), "dismissed", "It stands."
+        )
+        assert decided.status == "dismissed"
