@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, select
 
+import scoring
 from portal.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from portal.models import (
     PUBLIC_STATUSES,
@@ -26,7 +27,9 @@ from portal.models import (
 from portal.services import fields
 from portal.services.access import Actor, may_act_for_agency, require
 from portal.services.audit import append_event
+from portal.services.cases import case_key_of, case_origin, check_measure_rules
 from portal.services.counters import next_value
+from portal.services.notifications import notify, representatives
 from portal.services.scores import refresh_score
 
 # The fields a correction may change; each change is kept as a new revision.
@@ -128,42 +131,6 @@ def check_record_rules(data: Mapping[str, Any], agency: Agency, errors: dict[str
     check_measure_rules(data, errors)
 
 
-def check_measure_rules(data: Mapping[str, Any], errors: dict[str, str]) -> None:
-    """A period belongs to a measure and runs forwards; a case id names its agency."""
-    start, until = data.get("in_force_from"), data.get("in_force_until")
-    if (start or until) and not data.get("measure"):
-        errors.setdefault("measure", "is required with in_force_from or in_force_until")
-    if start and until and until < start:
-        errors.setdefault("in_force_until", "is before in_force_from")
-    if data.get("case_id") and not data.get("case_agency"):
-        errors.setdefault("case_agency", "is required with case_id")
-    if data.get("case_record") and data.get("case_id"):
-        errors.setdefault("case_record", "give either case_record or case_agency and case_id")
-
-
-def case_key_of(session: Session, record: Record) -> str | None:
-    """The key shared by every record of one case: the case named, or the origin's key."""
-    if record.case_id:
-        return f"{fields.fold_key(record.case_agency or '')}:{fields.fold_key(record.case_id)}"
-    if record.case_record_id:
-        origin = session.get(Record, record.case_record_id)
-        if origin is not None:
-            return origin.case_key or f"ref:{origin.ref}"
-    return None
-
-
-def _case_origin(session: Session, ref: str | None, agency: Agency) -> int | None:
-    """The id of the record a new one enforces, by ref; it must be public and another's."""
-    if not ref:
-        return None
-    origin = session.exec(select(Record).where(Record.ref == ref.strip().upper())).first()
-    if origin is None or origin.status not in (RecordStatus.PUBLISHED, RecordStatus.UNDER_APPEAL):
-        raise ValidationFailed(
-            "The case record is not valid.", {"case_record": f"no public record has ref {ref!r}"}
-        )
-    return origin.id
-
-
 def record_by_ref(session: Session, ref: str) -> Record:
     """The record with this public ref, or NotFound."""
     record = session.exec(select(Record).where(Record.ref == ref)).first()
@@ -213,7 +180,7 @@ def create_record(
     require(may_act_for_agency(actor, agency.id or 0), f"write findings for {agency.name}")
     now = utcnow()
     values = vars(data).copy()
-    origin = _case_origin(session, values.pop("case_record"), agency)
+    origin = case_origin(session, values.pop("case_record"), agency)
     record = Record(
         ref=f"R-{now.year}-{next_value(session, 'record'):06d}",
         entity_id=entity.id,
@@ -328,7 +295,23 @@ def publish_record(session: Session, actor: Actor, record: Record, rescore: bool
     log_record_event(session, actor, "record.published", record)
     if rescore:
         refresh_score(session, record.entity_id)
+    _tell_the_entity(session, record, "published")
     return record
+
+
+def _tell_the_entity(session: Session, record: Record, what: str) -> None:
+    """Tell the entity's representatives, with the appeal deadline (the window runs from
+    publication): in their inbox, and by e-mail where the register sends mail."""
+    entity = session.get(Entity, record.entity_id)
+    if entity is None or record.published_at is None:
+        return
+    rulebook = scoring.default_rulebooks().select(entity.jurisdiction_code, utcnow().date())
+    until = record.published_at.date() + timedelta(days=rulebook.appeal_file_within_days)
+    message = (
+        f"A finding about {entity.name} was {what}: {record.title} ({record.ref}). "
+        f"You may reply to it, and appeal it until {until.day} {until.strftime('%B %Y')}."
+    )
+    notify(session, representatives(session, record.entity_id), message, f"/records/{record.ref}")
 
 
 def correct_record(
@@ -360,6 +343,7 @@ def correct_record(
         session, actor, "record.corrected", record, {"changes": diff, "reason": reason.strip()}
     )
     refresh_score(session, record.entity_id)
+    _tell_the_entity(session, record, "corrected")
     return record
 
 

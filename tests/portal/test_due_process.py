@@ -295,3 +295,26 @@ def test_no_one_who_corrected_or_approved_a_finding_decides_its_appeal(db, case)
             session, case["decider"], session.get(Appeal, appeal_id), "dismissed", "It stands."
         )
         assert decided.status == "dismissed"
+
+
+def test_the_representative_is_told_of_publication_and_correction_with_the_deadline(db, case):
+    from portal.services.records import correct_record
+
+    with db.writing() as session:
+        agency = session.exec(select(Record).where(Record.ref == case["ref"])).one().agency_id
+        from portal.models import Agency
+
+        ico = session.get(Agency, agency)
+        entity = session.get(Entity, case["entity"])
+        fresh = make_record(session, ico, entity, actor=case["publisher"], title="Late notice")
+        correct_record(
+            session, case["publisher"], fresh, {"title": "Late breach notice"}, "Clearer title."
+        )
+        until = fresh.published_at.date() + timedelta(days=21)
+    messages = _inbox(db, case["rep"])
+    deadline = f"appeal it until {until.day} {until.strftime('%B %Y')}."
+    assert f"A finding about Acme Widgets Ltd was published: Late notice ({fresh.ref})." in (
+        " ".join(messages)
+    )
+    assert any(m.startswith("A finding about Acme Widgets Ltd was corrected") for m in messages)
+    assert all(deadline in m for m in messages if fresh.ref in m)
