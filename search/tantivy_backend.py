@@ -1,7 +1,7 @@
 """The tantivy engine: the same documents, matching and ranking as whoosh, for large registers.
 
 Tantivy's Python bindings take no custom analysers, so text is analysed here
-(`search.names`, `search.analysis`) and indexed as space-separated tokens with
+(`search.names`, `search.query`, `search.documents`) and indexed as space-separated tokens with
 tantivy's `whitespace` tokenizer; exact values use `raw`. Every word is
 indexed with its first letter tripled ("acme" -> "aaacme"): tantivy's fuzzy
 query has no fixed prefix, and whoosh's keeps the first letter, so a changed
@@ -13,13 +13,13 @@ folded name, and its prefixes), `ident`, the facet columns, `jurisdictions`
 (a code and its parents) and three sort keys (`sort_keys`), each held as four
 numbers, its first 32 bytes: tantivy orders by numbers far faster than by text.
 
-Entities rank as `search.analysis.rank` ranks them: each relevance tier is a
+Entities rank as `search.ranking.rank` ranks them: each relevance tier is a
 constant-score clause weighted by a power of 13, so the score spells the tier
 counts; documents tied on a score come in name-length and name order from a
 second query for just that tier combination. Records rank by tantivy's BM25.
 
 On disk the directory holds `CURRENT`, the `gen-*` generations and the
-`.write.lock`/`.rebuild.lock` files (see `search.analysis.Generations`). The
+`.write.lock`/`.rebuild.lock` files (see `search.store.Generations`). The
 change-log seq is a metadata document committed with the documents it
 describes; readers reload when `CURRENT` or the generation's `meta.json` change.
 """
@@ -46,7 +46,6 @@ from typing import Any, TypeVar
 import tantivy
 from tantivy import Occur, Order, Query
 
-from search import analysis as an
 from search.base import (
     ENTITY_FACETS,
     RECORD_FACETS,
@@ -59,7 +58,25 @@ from search.base import (
     SearchResults,
     Suggestion,
 )
+from search.documents import (
+    SEVERITY_RANK,
+    doc_fields,
+    name_key_of,
+    searchable_fields,
+    uid_of,
+    vocabulary,
+)
 from search.names import name_spans
+from search.query import (
+    FACETS,
+    ParsedQuery,
+    checked_filters,
+    corrected,
+    fuzz_distance,
+    paging,
+    parse_query,
+)
+from search.store import Generations, SingleWriter, file_lock
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -184,15 +201,15 @@ def sort_keys(doc_type: str, key: str, data: Mapping[str, Any]) -> dict[str, byt
     """
     tail = b"\x00" + key.encode()
     if doc_type == "entity":
-        name = an.name_key_of(data["name"]).encode()
+        name = name_key_of(data["name"]).encode()
         score = data.get("score")
         num = _descending(-1.0 if score is None else float(score))
         size = min(len(name), 2**16 - 1).to_bytes(2, "big")
         name = name[:SORT_CAP] + tail
         return {"order_name": name, "order_score": num + name, "order_len": size + name}
     when = _descending(float(date.fromisoformat(data["decided_on"]).toordinal()))
-    severity = bytes([9 - an.SEVERITY_RANK.get(data["severity"], 0)])
-    title = an.name_key_of(data["title"]).encode()[:SORT_CAP]
+    severity = bytes([9 - SEVERITY_RANK.get(data["severity"], 0)])
+    title = name_key_of(data["title"]).encode()[:SORT_CAP]
     return {"order_name": when + title + tail, "order_score": severity + when + tail}
 
 
@@ -213,7 +230,7 @@ def _stemmed(text: str) -> str:
 
 
 Plan = tuple[tuple[str, Callable[[str], str] | None], ...]
-# The fields of `search.analysis.doc_fields` indexed as they are (None) or converted.
+# The fields of `search.documents.doc_fields` indexed as they are (None) or converted.
 _PLANS: dict[str, Plan] = {
     "entity": (
         *(("uid", None), ("doc_type", None), ("name", _words), ("aliases", _words)),
@@ -228,7 +245,7 @@ _PLANS: dict[str, Plan] = {
 
 
 def _document(fields: Mapping[str, Any]) -> tantivy.Document:
-    """Index fields (`search.analysis.doc_fields`) as a tantivy document."""
+    """Index fields (`search.documents.doc_fields`) as a tantivy document."""
     doc = tantivy.Document()
     doc.add_text("key", fields["key"])
     doc.add_bytes("data", json.dumps(fields["data"], separators=(",", ":")).encode())
@@ -298,12 +315,12 @@ def _unscored(query: Query) -> Query:
 
 
 def _fuzzy(field: str, word: str, boost: float = 1.0) -> list[Query]:
-    """Near spellings of a word long enough to have typos (`search.analysis.fuzz_distance`).
+    """Near spellings of a word long enough to have typos (`search.query.fuzz_distance`).
 
     As in whoosh: Levenshtein distance, two swapped letters counting as one
     edit for words allowed one, the first letter kept (by the padding).
     """
-    dist = an.fuzz_distance(word)
+    dist = fuzz_distance(word)
     if not dist:
         return []
     fuzzy = Query.fuzzy_term_query(SCHEMA, field, _pad(word), dist, dist == 1)
@@ -351,7 +368,7 @@ def _phrase(doc_type: DocType, words: tuple[str, ...]) -> Query:
     )
 
 
-def build_query(p: an.ParsedQuery, doc_type: DocType, fuzzy: bool = False) -> Query:
+def build_query(p: ParsedQuery, doc_type: DocType, fuzzy: bool = False) -> Query:
     """The tantivy query for parsed user text; `fuzzy` also accepts near spellings."""
     word = _entity_word if doc_type == "entity" else _record_word
     required = [w for w in p.required() if doc_type == "entity" or _stems(w)] or list(p.terms)
@@ -373,7 +390,7 @@ def _name_starts(key: str) -> Query:
     return Query.phrase_prefix_query(SCHEMA, "name_key", [key[:SORT_CAP]])
 
 
-def _entity_tiers(p: an.ParsedQuery, fuzzy: bool) -> list[list[Query]]:
+def _entity_tiers(p: ParsedQuery, fuzzy: bool) -> list[list[Query]]:
     """Entity relevance tiers, the first deciding first (as in the whoosh engine).
 
     Registration id, whole name, name start, words whole in the name (near
@@ -398,7 +415,7 @@ def _filtered(text_q: Query | None, q: SearchQuery) -> Query:
     """Documents of the query's type passing its filters (and matching `text_q`)."""
     parts = [] if text_q is None else [text_q]
     parts.append(_unscored(_term("doc_type", q.doc_type)))
-    for name, values in an.checked_filters(q):
+    for name, values in checked_filters(q):
         # Terms, not a term set: tantivy reads a term set's documents whole, before intersecting.
         parts.append(_unscored(_any([_term(name, v) for v in dict.fromkeys(values)])))
     return _all(parts)
@@ -589,7 +606,7 @@ def _one_level(matched: Query, tiers: list[list[Query]], counts: list[int]) -> Q
 def _rank_entities(
     run: _Run, matched: Query, tiers: list[list[Query]], depth: int
 ) -> tuple[Ranked, int]:
-    """The best `depth` entities as `search.analysis.rank` orders them, and the total.
+    """The best `depth` entities as `search.ranking.rank` orders them, and the total.
 
     Tier counts first (the score spells them), then the shorter name and the name;
     entities in no tier come last, in name order.
@@ -624,7 +641,7 @@ def _in_order(run: _Run, matched: Query, q: SearchQuery, depth: int) -> tuple[Ra
 
 
 def _ranked(
-    run: _Run, q: SearchQuery, p: an.ParsedQuery, depth: int, fuzzy: bool
+    run: _Run, q: SearchQuery, p: ParsedQuery, depth: int, fuzzy: bool
 ) -> tuple[Ranked, int, Query | None]:
     """The first `depth` hits in order, the total, and the query they match (None: nothing)."""
     if p.empty:
@@ -647,7 +664,7 @@ def _facets(
     run: _Run, matched: Query | None, doc_type: DocType, total: int
 ) -> dict[str, tuple[tuple[str, int], ...]]:
     """Counts of each facet value over the matches, by count descending then value."""
-    names = an.FACETS[doc_type]
+    names = FACETS[doc_type]
     if matched is None or not total:
         return {name: () for name in names}
     terms = {"size": FACET_SIZE, "segment_size": FACET_SIZE}
@@ -659,18 +676,18 @@ def _facets(
     return out
 
 
-def _search(run: _Run, q: SearchQuery, p: an.ParsedQuery, page: int, size: int) -> SearchResults:
+def _search(run: _Run, q: SearchQuery, p: ParsedQuery, page: int, size: int) -> SearchResults:
     """One search: a page of hits, total, facets, "did you mean" (exact first, then fuzzy)."""
     ranked, total, matched = _ranked(run, q, p, page * size, False)
     fuzzy = False
-    if not total and not p.empty and any(an.fuzz_distance(w) for w in p.terms):
+    if not total and not p.empty and any(fuzz_distance(w) for w in p.terms):
         near = _ranked(run, q, p, page * size, True)
         if near[1]:
             (ranked, total, matched), fuzzy = near, True
     suggestion = None
     if fuzzy and ranked:
         best = run.stored(ranked[0][0])[1]
-        suggestion = an.corrected(p.terms, an.vocabulary(q.doc_type, best))
+        suggestion = corrected(p.terms, vocabulary(q.doc_type, best))
     words = p.words()
     marked = tuple(suggestion.split()) + words[len(p.terms) :] if suggestion else words
     hits = []
@@ -682,7 +699,7 @@ def _search(run: _Run, q: SearchQuery, p: an.ParsedQuery, page: int, size: int) 
     return SearchResults(tuple(hits), total, page, size, facets, suggestion, fuzzy)
 
 
-def _suggest(run: _Run, p: an.ParsedQuery, limit: int) -> list[Suggestion]:
+def _suggest(run: _Run, p: ParsedQuery, limit: int) -> list[Suggestion]:
     """Entities whose name or alias words start with the typed words, name starts first."""
     starts = _any([build_query(p, "entity"), _name_starts(" ".join(p.terms))])
     matched = _all([starts, _unscored(_term("doc_type", "entity"))])
@@ -797,7 +814,7 @@ def _fill(index: tantivy.Index, docs: Iterable[Doc], seq: int) -> None:
 
     def documents() -> Iterator[tantivy.Document]:
         """The documents to add, converted as they are read."""
-        for fields in an.searchable_fields(docs):
+        for fields in searchable_fields(docs):
             yield _document(fields)
         yield _meta(seq)
 
@@ -810,10 +827,10 @@ class TantivyBackend:
     def __init__(self, directory: Path | None) -> None:
         """Open the live index in `directory` (creating an empty one if missing or unreadable)."""
         self.directory = Path(directory) if directory is not None else None
-        self._gens = an.Generations(self.directory) if self.directory is not None else None
+        self._gens = Generations(self.directory) if self.directory is not None else None
         self._lock = threading.RLock()  # guards the reading state below
         # Taken before `_lock`, never after it.
-        self._writing = an.SingleWriter(self._gens.root if self._gens is not None else None)
+        self._writing = SingleWriter(self._gens.root if self._gens is not None else None)
         self._ram = _new_index(None) if self._gens is None else None
         # In memory one writer is kept (a commit costs a fifth); on disk each write makes
         # its own, so that other processes can take tantivy's writer lock in turn.
@@ -919,8 +936,8 @@ class TantivyBackend:
         """
         removed = {f"{doc_type}:{key}" for doc_type, key in batch.removals}
         added: dict[str, tantivy.Document] = {}
-        for uid, doc in {an.uid_of(doc): doc for doc in batch.upserts}.items():
-            fields = an.doc_fields(doc)
+        for uid, doc in {uid_of(doc): doc for doc in batch.upserts}.items():
+            fields = doc_fields(doc)
             if fields is None or uid in removed:
                 removed.add(uid)
             else:
@@ -962,7 +979,7 @@ class TantivyBackend:
                 self._ram, self._view, self._ram_writer = index, None, None
             return
         root = self._gens.root
-        with an.file_lock(root / ".rebuild.lock", timeout=30 * 60):
+        with file_lock(root / ".rebuild.lock", timeout=30 * 60):
             name = self._gens.create()
             try:
                 _fill(_new_index(root / name), docs, seq)
@@ -978,9 +995,9 @@ class TantivyBackend:
 
     def query(self, q: SearchQuery) -> SearchResults:
         """Run a search: text, filters, facets, sort and one page, with highlights."""
-        parsed = an.parse_query(q.text)
-        page, per_page = an.paging(q)
-        filters = tuple((f, tuple(v)) for f, v in an.checked_filters(q))
+        parsed = parse_query(q.text)
+        page, per_page = paging(q)
+        filters = tuple((f, tuple(v)) for f, v in checked_filters(q))
         listing = ("list", q.doc_type, q.sort, filters, page, per_page, q.with_facets)
 
         def run(view: _View) -> SearchResults:
@@ -995,12 +1012,12 @@ class TantivyBackend:
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         """Entities whose name or alias words start with the typed words, name starts first."""
         try:
-            parsed = an.parse_query(prefix)
+            parsed = parse_query(prefix)
         except QueryRefused:
             return []
         if not parsed.terms or limit < 1:
             return []
-        terms = an.ParsedQuery(terms=parsed.terms)
+        terms = ParsedQuery(terms=parsed.terms)
         return self._read(lambda view: _suggest(_Run(view.searcher, "entity"), terms, limit))
 
 

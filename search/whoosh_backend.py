@@ -9,7 +9,7 @@ word for prefixes; `ident` holds registration ids and refs as letters and
 digits. Facet fields are columns; `jurisdictions` holds a code and its parents.
 
 Matching is done with document sets (per term, cached per segment); entities
-are ranked by `search.analysis.rank`, records by whoosh's BM25F. A search
+are ranked by `search.ranking.rank`, records by whoosh's BM25F. A search
 that finds nothing is retried with near spellings ("did you mean").
 
 On disk the directory holds `CURRENT` (the name of the live `gen-*` folder),
@@ -59,7 +59,6 @@ from whoosh.filedb.filestore import FileStorage, RamStorage  # type: ignore[impo
 from whoosh.util.numeric import byte_to_length, length_to_byte  # type: ignore[import-untyped]
 from whoosh.writing import SegmentWriter  # type: ignore[import-untyped]
 
-from search import analysis as an
 from search.base import (
     ENTITY_FACETS,
     RECORD_FACETS,
@@ -72,7 +71,20 @@ from search.base import (
     SearchResults,
     Suggestion,
 )
+from search.documents import SEVERITY_RANK, doc_fields, searchable_fields, uid_of, vocabulary
 from search.names import fold, name_spans
+from search.query import (
+    FACETS,
+    ParsedQuery,
+    checked_filters,
+    corrected,
+    fuzz_distance,
+    paging,
+    parse_query,
+    transpositions,
+)
+from search.ranking import facet_counts, rank, sorted_counts, tiered
+from search.store import LOCK_TIMEOUT, Generations, SingleWriter, file_lock
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -153,7 +165,7 @@ class MarkFormatter(highlight.Formatter):  # type: ignore[misc]
 
 def _existence(field: Any) -> Any:
     """A field kept as document sets only (no frequencies): entity relevance is computed by
-    `search.analysis.rank`. It stays "scorable": whoosh 2.7.5 stats a file per posting
+    `search.ranking.rank`. It stays "scorable": whoosh 2.7.5 stats a file per posting
     at commit for fields without a length column."""
     field.format = formats.Existence()
     return field
@@ -405,7 +417,7 @@ def _sort_key(cols: dict[str, list[Any]], doc_type: DocType, sort: str) -> Calla
     if doc_type == "entity":
         return lambda d: (name[d], d)
     if sort == "score":
-        return lambda d: (-an.SEVERITY_RANK.get(sev[d], 0), -num[d], d)
+        return lambda d: (-SEVERITY_RANK.get(sev[d], 0), -num[d], d)
     return lambda d: (-num[d], name[d], d)
 
 
@@ -420,11 +432,11 @@ def _fuzzy(field: str, word: str, boost: float = 1.0) -> list[Any]:
     whoosh counts two swapped letters as two edits, so for words allowed one
     edit the swaps are added as plain terms.
     """
-    dist = an.fuzz_distance(word)
+    dist = fuzz_distance(word)
     if not dist:
         return []
     fuzzy = query.FuzzyTerm(field, word, boost, maxdist=dist, prefixlength=1)
-    swaps = [query.Term(field, w, boost) for w in an.transpositions(word)] if dist == 1 else []
+    swaps = [query.Term(field, w, boost) for w in transpositions(word)] if dist == 1 else []
     return [query.Or([fuzzy, *swaps]) if swaps else fuzzy]
 
 
@@ -467,7 +479,7 @@ def _phrase(doc_type: DocType, words: tuple[str, ...]) -> Any:
     return query.Or([query.Phrase(f, list(w), boost=b) for f, w, b in fields if len(w) > 1])
 
 
-def build_query(p: an.ParsedQuery, doc_type: DocType, fuzzy: bool = False) -> Any:
+def build_query(p: ParsedQuery, doc_type: DocType, fuzzy: bool = False) -> Any:
     """The whoosh query for parsed user text; `fuzzy` also accepts near spellings."""
     word = _entity_word if doc_type == "entity" else _record_word
     required = [w for w in p.required() if doc_type == "entity" or _stems(w)] or list(p.terms)
@@ -481,7 +493,7 @@ def build_query(p: an.ParsedQuery, doc_type: DocType, fuzzy: bool = False) -> An
     return text_q
 
 
-def _entity_tiers(view: _View, p: an.ParsedQuery, fuzzy: bool) -> list[list[set[int]]]:
+def _entity_tiers(view: _View, p: ParsedQuery, fuzzy: bool) -> list[list[set[int]]]:
     """Entity relevance tiers, first deciding first: registration id, whole name, name
     start, words whole in the name (near them, when fuzzy), then words in an alias."""
     key = " ".join(p.terms)
@@ -499,7 +511,7 @@ def _entity_tiers(view: _View, p: an.ParsedQuery, fuzzy: bool) -> list[list[set[
     ]
 
 
-def _record_tiers(view: _View, p: an.ParsedQuery, fuzzy: bool) -> list[list[set[int]]]:
+def _record_tiers(view: _View, p: ParsedQuery, fuzzy: bool) -> list[list[set[int]]]:
     """Record relevance tiers for a large match set, first deciding first: typed words in
     the title, in the entity's name, then in the summary, statute or agency (near them,
     when fuzzy)."""
@@ -580,10 +592,10 @@ class WhooshBackend:
     def __init__(self, directory: Path | None) -> None:
         """Open the live index in `directory` (creating an empty one if missing or unreadable)."""
         self.directory = Path(directory) if directory is not None else None
-        self._gens = an.Generations(self.directory) if self.directory is not None else None
+        self._gens = Generations(self.directory) if self.directory is not None else None
         self._lock = threading.RLock()  # guards the reading state below
         # Taken before `_lock`, never after it.
-        self._writing = an.SingleWriter(self._gens.root if self._gens is not None else None)
+        self._writing = SingleWriter(self._gens.root if self._gens is not None else None)
         self._segments = _SegmentCache()
         self._ram = _ram_index() if self._gens is None else None
         self._gen: str | None = None
@@ -700,11 +712,11 @@ class WhooshBackend:
                     log.info("skipping search batch %s: index is newer", batch.seq)
                     return
             removed = {f"{doc_type}:{key}" for doc_type, key in batch.removals}
-            upserts = {an.uid_of(doc): doc for doc in batch.upserts}
+            upserts = {uid_of(doc): doc for doc in batch.upserts}
             self._writer_ix = None  # reopened after a failure; kept again on success
-            with _committed(ix.writer(timeout=an.LOCK_TIMEOUT)) as writer:
+            with _committed(ix.writer(timeout=LOCK_TIMEOUT)) as writer:
                 for uid, doc in upserts.items():
-                    fields = an.doc_fields(doc)
+                    fields = doc_fields(doc)
                     if fields is None or uid in removed:
                         removed.add(uid)
                     else:
@@ -741,7 +753,7 @@ class WhooshBackend:
             with self._writing():
                 self._ram = ix
             return
-        with an.file_lock(self._gens.root / ".rebuild.lock", timeout=30 * 60):
+        with file_lock(self._gens.root / ".rebuild.lock", timeout=30 * 60):
             name = self._gens.create()
             try:
                 ix = FileStorage(str(self._gens.root / name)).create_index(SCHEMA)
@@ -758,20 +770,20 @@ class WhooshBackend:
 
     def query(self, q: SearchQuery) -> SearchResults:
         """Run a search: text, filters, facets, sort and one page, with highlights."""
-        parsed = an.parse_query(q.text)
-        page, per_page = an.paging(q)
-        an.checked_filters(q)
+        parsed = parse_query(q.text)
+        page, per_page = paging(q)
+        checked_filters(q)
         return self._read(lambda view: _search(view, q, parsed, page, per_page))
 
     def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
         """Entities whose name or alias words start with the typed words, name starts first."""
         try:
-            parsed = an.parse_query(prefix)
+            parsed = parse_query(prefix)
         except QueryRefused:
             return []
         if not parsed.terms or limit < 1:
             return []
-        parsed = an.ParsedQuery(terms=parsed.terms)
+        parsed = ParsedQuery(terms=parsed.terms)
 
         def run(view: _View) -> list[Suggestion]:
             """The best entities as suggestions."""
@@ -1006,7 +1018,7 @@ def _fill(ix: Any, docs: Iterable[Doc], seq: int, workers: int = 1) -> None:
 
 def _index_fields(docs: Iterable[Doc], seq: int) -> Iterator[dict[str, Any]]:
     """Each searchable document's fields (once per uid), then the metadata document."""
-    for fields in an.searchable_fields(docs):
+    for fields in searchable_fields(docs):
         yield _prepared(fields)
     yield _meta(seq)
 
@@ -1021,7 +1033,7 @@ def rebuild_workers(expected: int) -> int:
 def _base_sets(view: _View, q: SearchQuery) -> tuple[Hashable, list[set[int]]]:
     """The sets a hit must be in (live documents of the type, each filter's values),
     and a key naming that combination."""
-    filters = tuple((f, tuple(sorted(v))) for f, v in an.checked_filters(q))
+    filters = tuple((f, tuple(sorted(v))) for f, v in checked_filters(q))
     sets = [view.term_docs("doc_type", q.doc_type)]
     sets += [view.any_of(field, values) for field, values in filters]
     return (q.doc_type, filters), sets
@@ -1042,14 +1054,14 @@ def _facets(
     key, base = sets
     universe = _universe(view, key, base)
     out = {}
-    for f in an.FACETS[q.doc_type]:
+    for f in FACETS[q.doc_type]:
         column = view.column(f)
         if len(matched) * 2 <= len(universe):
-            out[f] = an.facet_counts(column, matched)
+            out[f] = facet_counts(column, matched)
             continue
         count_all = functools.partial(_count_values, column, universe)
         whole = view.memo(("facets", key, f), count_all, bounded=True)
-        out[f] = an.sorted_counts(whole - _count_values(column, universe - matched))
+        out[f] = sorted_counts(whole - _count_values(column, universe - matched))
     return out
 
 
@@ -1059,12 +1071,12 @@ def _count_values(column: list[Any], docs: set[int]) -> Counter[Any]:
 
 
 def _matches(
-    view: _View, parsed: an.ParsedQuery, q: SearchQuery, base: list[set[int]]
+    view: _View, parsed: ParsedQuery, q: SearchQuery, base: list[set[int]]
 ) -> tuple[Any, set[int], bool]:
     """The query that found something (exact first, then fuzzy), its hits, and if fuzzy."""
     wq = build_query(parsed, q.doc_type)
     matched = view.match(wq).intersection(*base)
-    if matched or not any(an.fuzz_distance(w) for w in parsed.terms):
+    if matched or not any(fuzz_distance(w) for w in parsed.terms):
         return wq, matched, False
     wq = build_query(parsed, q.doc_type, fuzzy=True)
     matched = view.match(wq).intersection(*base)
@@ -1072,10 +1084,10 @@ def _matches(
 
 
 def _rank_entities(
-    view: _View, p: an.ParsedQuery, matched: set[int], depth: int, fuzzy: bool
+    view: _View, p: ParsedQuery, matched: set[int], depth: int, fuzzy: bool
 ) -> list[tuple[int, float]]:
     """The best `depth` entities by tiers; the rest of the page in name order."""
-    ranked = an.rank(matched, _entity_tiers(view, p, fuzzy), view.column("sort_name"), depth)
+    ranked = rank(matched, _entity_tiers(view, p, fuzzy), view.column("sort_name"), depth)
     if len(ranked) < depth:
         rest = matched.difference(d for d, _s in ranked)
         ranked += [(d, 0.0) for d in view.top(rest, "entity", "relevance", depth - len(ranked))]
@@ -1085,7 +1097,7 @@ def _rank_entities(
 def _ranked(
     view: _View,
     q: SearchQuery,
-    p: an.ParsedQuery,
+    p: ParsedQuery,
     depth: int,
     sets: tuple[Hashable, list[set[int]]],
 ) -> tuple[list[tuple[int, float]], set[int], bool]:
@@ -1102,7 +1114,7 @@ def _ranked(
     elif q.doc_type == "entity":
         ranked = _rank_entities(view, p, matched, depth, fuzzy)
     elif len(matched) > BM25_MAX_RECORDS:
-        ranked = an.tiered(
+        ranked = tiered(
             matched,
             _record_tiers(view, p, fuzzy),
             depth,
@@ -1114,14 +1126,14 @@ def _ranked(
     return ranked, matched, fuzzy
 
 
-def _search(view: _View, q: SearchQuery, p: an.ParsedQuery, page: int, size: int) -> SearchResults:
+def _search(view: _View, q: SearchQuery, p: ParsedQuery, page: int, size: int) -> SearchResults:
     """One search against one view: a page of hits, total, facets, "did you mean"."""
     sets = _base_sets(view, q)
     ranked, matched, fuzzy = _ranked(view, q, p, page * size, sets)
     suggestion = None
     if fuzzy and ranked:
         best = view.searcher.stored_fields(ranked[0][0])["data"]
-        suggestion = an.corrected(p.terms, an.vocabulary(q.doc_type, best))
+        suggestion = corrected(p.terms, vocabulary(q.doc_type, best))
     words = p.words()
     marked = tuple(suggestion.split()) + words[len(p.terms) :] if suggestion else words
     hits = []
