@@ -36,15 +36,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from search import ENGINES  # noqa: E402
 from search.base import ChangeBatch, EntityDoc, SearchBackend, SearchQuery  # noqa: E402
 from search.names import fold  # noqa: E402
-from search.tantivy_backend import TantivyBackend  # noqa: E402
-from search.whoosh_backend import WhooshBackend  # noqa: E402
-
-ENGINES: dict[str, Callable[[Path | None], Any]] = {
-    "whoosh": WhooshBackend,
-    "tantivy": TantivyBackend,
-}
 
 RUNS = 200
 # (jurisdictions, words of company names, legal forms) per language.

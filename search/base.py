@@ -1,8 +1,9 @@
 """The search interface every engine implements, and the documents it indexes.
 
-Engines live one per module (whoosh in `search/whoosh_backend.py`); nothing else
-imports an engine. The portal turns database rows into these documents and
-keeps each machine's index current from the change log (`catch_up`).
+Engines live one package each (`search/engines/whoosh/`, `search/engines/tantivy/`,
+opened through `search.ENGINES`); nothing else imports an engine. The portal turns
+database rows into these documents and keeps each machine's index current from the
+change log (`catch_up`).
 """
 
 from __future__ import annotations

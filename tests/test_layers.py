@@ -32,10 +32,75 @@ def test_search_imports_no_portal_or_web_code():
         assert not _imports(path) & {"flask", "portal", "sqlmodel", "sqlalchemy"}, path
 
 
-@pytest.mark.parametrize("engine", ["whoosh", "tantivy"])
-def test_at_most_one_search_module_imports_each_engine(engine):
-    users = [p for p in (ROOT / "search").rglob("*.py") if engine in _imports(p)]
-    assert len(users) <= 1, users
+# -- the search layer (issue #15) ---------------------------------------------------------
+#
+# Each engine library is imported by its own package only; everything else in `search/`
+# is engine-free and asks for an engine through `search.ENGINES`.
+ENGINE_HOMES = {"whoosh": "search/engines/whoosh/", "tantivy": "search/engines/tantivy/"}
+# Tests and benchmarks may open an engine's files themselves, to check or measure it.
+ENGINE_USERS_ALLOWED = ("tests/", "benchmarks/")
+MAX_SEARCH_LINES = 450
+
+
+def engine_violations(source: str, path: str) -> list[str]:
+    """Imports of an engine library by a module outside that engine's package."""
+    module = ".".join(Path(path).with_suffix("").parts)
+    return [
+        f"line {line}: imports {name} outside {ENGINE_HOMES[name.split('.')[0]]}"
+        for line, name in imported_modules(ast.parse(source), module)
+        if name.split(".")[0] in ENGINE_HOMES
+        and not path.startswith(ENGINE_HOMES[name.split(".")[0]])
+    ]
+
+
+def too_long(source: str) -> list[str]:
+    """A complaint when a search module is over MAX_SEARCH_LINES lines."""
+    lines = len(source.splitlines())
+    return [f"{lines} lines (at most {MAX_SEARCH_LINES})"] if lines > MAX_SEARCH_LINES else []
+
+
+def test_only_each_engines_package_imports_it():
+    problems = {
+        _relative(p): found
+        for p in _python_files()
+        if not _relative(p).startswith(ENGINE_USERS_ALLOWED)
+        and (found := engine_violations(p.read_text(), _relative(p)))
+    }
+    assert not problems
+
+
+def test_no_search_module_is_over_450_lines():
+    problems = {
+        _relative(p): found for p in _python_files("search") if (found := too_long(p.read_text()))
+    }
+    assert not problems
+
+
+@pytest.mark.parametrize(
+    ("source", "path"),
+    [
+        ("import whoosh", "search/query.py"),
+        ("from whoosh.query import Term", "search/plan.py"),
+        ("def f():\n    import tantivy\n", "search/lifecycle.py"),
+        ("from tantivy import Query", "search/engines/whoosh/view.py"),
+        ("import whoosh.index", "search/engines/tantivy/run.py"),
+        ("import importlib\nimportlib.import_module('tantivy')", "portal/services/search/index.py"),
+        ("from whoosh import highlight", "search/engines/whoosh_extra.py"),
+    ],
+)
+def test_the_engine_rule_fails_on_a_planted_violation(source, path):
+    assert engine_violations(source, path)
+
+
+def test_the_engine_rule_passes_an_engines_own_imports():
+    assert engine_violations("from whoosh import query", "search/engines/whoosh/view.py") == []
+    assert engine_violations("import tantivy", "search/engines/tantivy/schema.py") == []
+    assert engine_violations("from search import ENGINES", "portal/services/search/index.py") == []
+
+
+def test_the_length_rule_fails_on_a_planted_long_module():
+    assert too_long("x = 1\n" * (MAX_SEARCH_LINES + 1))
+    assert too_long("x = 1\n" * MAX_SEARCH_LINES) == []
 
 
 # -- the portal's layers (issue #15) -------------------------------------------------------

@@ -79,7 +79,7 @@ def test_demo_findings_are_found_by_a_word_of_their_title_with_filters(demo):
 def test_the_rebuild_source_keeps_its_promise_of_unique_documents(demo):
     """Engines skip tracking uids for `all_documents` (400 MB at 1,000,000 entities)."""
     from portal.services.search.documents import all_documents
-    from search.analysis import uid_of
+    from search.documents import uid_of
 
     with demo.extensions["portal.db"].session() as session:
         docs = all_documents(session)

@@ -288,7 +288,7 @@ def test_a_background_rebuild_with_worker_processes_finds_everything(
     workers are asked for, so a small register takes the same path from the web app.
     """
     import portal.services.search.index as search_index
-    import search.whoosh_backend as whoosh_backend
+    import search.engines.whoosh.bulk as whoosh_bulk
 
     with db.writing() as session:
         agency = make_agency(session)
@@ -296,15 +296,15 @@ def test_a_background_rebuild_with_worker_processes_finds_everything(
             entity = make_entity(session, name=name)
             make_record(session, agency, entity, title=f"Allergens unlabelled at {name}")
     monkeypatch.setattr(search_index, "REBUILD_GAP", 0)
-    monkeypatch.setattr(whoosh_backend, "rebuild_workers", lambda _expected: 2)
+    monkeypatch.setattr(whoosh_bulk, "rebuild_workers", lambda _expected: 2)
     workers_used = []
-    real_fill = whoosh_backend._fill_in_workers
+    real_fill = whoosh_bulk._fill_in_workers
 
     def counted(ix, fields, expected, workers):
         workers_used.append(workers)
         return real_fill(ix, fields, expected, workers)
 
-    monkeypatch.setattr(whoosh_backend, "_fill_in_workers", counted)
+    monkeypatch.setattr(whoosh_bulk, "_fill_in_workers", counted)
     node = _node(app, tmp_path / "node", SEARCH_BACKEND="whoosh")
     try:
         client = node.test_client()

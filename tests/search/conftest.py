@@ -1,23 +1,20 @@
 """Fixtures for the engine-independent search suite.
 
-Every test runs once per engine: `backend` is an index in memory, `disk_backend`
-one on disk. The engines are listed in `tests.search.factories.ENGINES`; tantivy
-is added to that list here, before any test module reads it, so that
-`test_real_data` builds its register with it too.
+Every test runs once per engine of `search.ENGINES`: `backend` is an index in
+memory, `disk_backend` one on disk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from search import ENGINES
 from search.base import SearchBackend
-from search.tantivy_backend import TantivyBackend
-from tests.search.factories import ENGINES, Opener
 
-ENGINES.setdefault("tantivy", TantivyBackend)
+Opener = Callable[[Path | None], SearchBackend]
 
 
 @pytest.fixture(params=sorted(ENGINES))

@@ -1,18 +1,11 @@
-"""The engines under test, and the smallest documents that show each case."""
+"""The smallest documents that show each case."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from search.base import ChangeBatch, Doc, EntityDoc, RecordDoc, SearchBackend
-from search.whoosh_backend import WhooshBackend
-
-Opener = Callable[[Path | None], SearchBackend]
-# Every engine the suite runs against: a callable taking a directory (None: in memory).
-ENGINES: dict[str, Opener] = {"whoosh": WhooshBackend}
 
 
 def entity(name: str, key: str | None = None, **fields: Any) -> EntityDoc:

@@ -6,19 +6,18 @@ import csv
 
 import pytest
 
-from search.analysis import (
+from search.base import MAX_TERMS, QueryRefused
+from search.documents import jurisdiction_path
+from search.names import fold, name_key, name_spans, name_tokens
+from search.query import (
     corrected,
     edit_distance,
     fuzz_distance,
     ident_form,
-    jurisdiction_path,
     parse_query,
-    rank,
-    tiered,
     transpositions,
 )
-from search.base import MAX_TERMS, QueryRefused
-from search.names import fold, name_key, name_spans, name_tokens
+from search.ranking import rank, tiered
 from tests.conftest import SHARED
 
 FINES = SHARED / "gdpr-fines" / "gdpr_fines.csv"
@@ -171,7 +170,7 @@ def test_tiered_orders_only_the_groups_a_page_reaches():
 
 
 def test_searchable_fields_keep_the_first_of_a_repeated_uid_unless_told_unique():
-    from search.analysis import searchable_fields
+    from search.documents import searchable_fields
     from tests.search.factories import entity
 
     docs = [entity("First", key="a"), entity("Second", key="a"), entity("Other", key="b")]

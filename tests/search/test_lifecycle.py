@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from search import open_engine
 from search.base import ChangeBatch, SearchQuery
 from tests.search.factories import entity, index, record
 
@@ -194,7 +195,7 @@ def test_a_corrupt_index_reopens_empty_at_seq_zero(disk_backend, opener, tmp_pat
     index(disk_backend, entity("Acme", key="a"), seq=12)
     disk_backend.close()
     _damage(tmp_path / "index")
-    with caplog.at_level(logging.WARNING, logger="search.whoosh_backend"):
+    with caplog.at_level(logging.WARNING, logger="search"):
         again = opener(tmp_path / "index")
     assert (again.last_seq(), again.count(), names(again)) == (0, 0, [])
     assert "unreadable" in caplog.text
@@ -239,9 +240,7 @@ def test_a_key_upserted_and_removed_in_one_batch_is_removed(backend):
 
 
 def test_open_backend_creates_a_missing_directory(tmp_path):
-    from search.whoosh_backend import open_backend
-
-    engine = open_backend(tmp_path / "a" / "b" / "index")
+    engine = open_engine("whoosh", tmp_path / "a" / "b" / "index")
     assert (engine.last_seq(), engine.count()) == (0, 0)
     assert (tmp_path / "a" / "b" / "index" / "CURRENT").exists()
     engine.close()

@@ -9,10 +9,11 @@ from datetime import date
 
 import pytest
 
+from search import ENGINES
 from search.base import EntityDoc, RecordDoc, SearchQuery
 from search.names import name_key
 from tests.conftest import SHARED
-from tests.search.factories import ENGINES, index
+from tests.search.factories import index
 
 FINES = SHARED / "gdpr-fines" / "gdpr_fines.csv"
 PLACEHOLDER = re.compile(r"^(unknown|private (individual|person))\b", re.IGNORECASE)

@@ -12,16 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from search.base import EntityDoc, SearchQuery
+from search.engines.tantivy.backend import TantivyBackend, _commit
+from search.engines.tantivy.schema import CODES, META_UID, _codes, _descending
+from search.engines.whoosh.backend import WhooshBackend
 from search.names import name_spans
-from search.tantivy_backend import (
-    CODES,
-    META_UID,
-    TantivyBackend,
-    _codes,
-    _commit,
-    _descending,
-)
-from search.whoosh_backend import WhooshBackend
 from tests.search.factories import entity, index
 from tests.search.test_real_data import FINES, _rows, controllers, fines
 
@@ -143,7 +137,7 @@ def test_an_index_of_another_schema_version_reopens_empty(tmp_path: Path, caplog
     old.add_bytes("data", b'{"seq": 3, "schema": 0}')
     _commit(backend._read(lambda view: view.index), [META_UID], [old])
     backend.close()
-    with caplog.at_level(logging.WARNING, logger="search.tantivy_backend"):
+    with caplog.at_level(logging.WARNING, logger="search"):
         again = TantivyBackend(tmp_path / "ix")
     assert (again.last_seq(), again.count()) == (0, 0)
     assert "another schema version" in caplog.text

@@ -11,15 +11,15 @@ from datetime import date
 
 import pytest
 
-from search import whoosh_backend
 from search.base import SearchQuery
-from search.whoosh_backend import WhooshBackend
+from search.engines.whoosh import searching
+from search.engines.whoosh.backend import WhooshBackend
 from tests.search.factories import index, record
 
 
 @pytest.fixture
 def large(monkeypatch):
-    monkeypatch.setattr(whoosh_backend, "BM25_MAX_RECORDS", 2)
+    monkeypatch.setattr(searching, "BM25_MAX_RECORDS", 2)
     backend = WhooshBackend(None)
     index(
         backend,
@@ -69,7 +69,7 @@ def test_a_typo_is_ranked_the_same_way_and_suggests_the_word(large):
 
 
 def test_below_the_limit_records_are_ranked_by_bm25(large, monkeypatch):
-    monkeypatch.setattr(whoosh_backend, "BM25_MAX_RECORDS", 100)
+    monkeypatch.setattr(searching, "BM25_MAX_RECORDS", 100)
     ranked = large.query(SearchQuery(text="marketing", doc_type="record")).hits
     assert {h.key for h in ranked} == set(keys(large, "marketing"))
     assert all(h.relevance > 0 for h in ranked) and ranked[0].relevance != 20.0

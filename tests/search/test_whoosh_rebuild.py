@@ -9,8 +9,11 @@ from typing import Any
 import pytest
 from whoosh.filedb.filestore import FileStorage
 
-from search import whoosh_backend as wb
 from search.base import Doc, SearchQuery
+from search.engines.whoosh import bulk
+from search.engines.whoosh.backend import WhooshBackend
+from search.engines.whoosh.schema import SCHEMA
+from search.engines.whoosh.view import SegmentCache, View
 from tests.search.factories import entity, record
 
 NAMES = ("Acme", "Zeta Max", "Société Générale", "Müller Bäckerei", "Northern Rail", "Ibérica")
@@ -54,7 +57,7 @@ def _postings(reader: Any) -> Iterator[tuple[Any, ...]]:
 def _contents(folder: Path) -> dict[str, Any]:
     """What a reader of the index sees: postings, stored fields, columns and field lengths."""
     ix = FileStorage(str(folder)).open_index()
-    view = wb._View(ix, wb._SegmentCache())
+    view = View(ix, SegmentCache())
     with ix.reader() as reader:
         docnums = range(reader.doc_count_all())
         scorable = reader.schema.scorable_names()
@@ -74,22 +77,22 @@ def _contents(folder: Path) -> dict[str, Any]:
 def _build(folder: Path, docs: list[Doc], **kwargs: Any) -> None:
     """Fill a new index in `folder` the way a rebuild does."""
     folder.mkdir()
-    wb._fill(FileStorage(str(folder)).create_index(wb.SCHEMA), docs, 5, **kwargs)
+    bulk.fill_index(FileStorage(str(folder)).create_index(SCHEMA), docs, 5, **kwargs)
 
 
 def test_bulk_writer_writes_what_whooshs_writer_writes(tmp_path):
     docs = _docs()
     plain = tmp_path / "plain"
     plain.mkdir()
-    with FileStorage(str(plain)).create_index(wb.SCHEMA).writer() as writer:
-        for fields in wb._index_fields(docs, 5):
+    with FileStorage(str(plain)).create_index(SCHEMA).writer() as writer:
+        for fields in bulk.index_fields(docs, 5):
             writer.add_document(**fields)
     _build(tmp_path / "bulk", docs)
     assert _contents(tmp_path / "bulk") == _contents(plain)
 
 
 def test_worker_processes_keep_the_documents_in_order(tmp_path, monkeypatch):
-    monkeypatch.setattr(wb, "BATCH_DOCS", 50)
+    monkeypatch.setattr(bulk, "BATCH_DOCS", 50)
     docs = _docs()
     _build(tmp_path / "one", docs)
     _build(tmp_path / "two", docs, workers=2)
@@ -112,12 +115,12 @@ def test_worker_processes_keep_the_documents_in_order(tmp_path, monkeypatch):
     ],
 )
 def test_a_rebuild_in_two_segments_answers_as_one_does(tmp_path, monkeypatch, q):
-    monkeypatch.setattr(wb, "BATCH_DOCS", 50)
+    monkeypatch.setattr(bulk, "BATCH_DOCS", 50)
     docs = _docs()
     answers = []
     for name, workers in (("one", 1), ("two", 2)):
-        monkeypatch.setattr(wb, "rebuild_workers", lambda expected, n=workers: n)
-        backend = wb.WhooshBackend(tmp_path / name)
+        monkeypatch.setattr(bulk, "rebuild_workers", lambda expected, n=workers: n)
+        backend = WhooshBackend(tmp_path / name)
         backend.rebuild(iter(docs), 5)
         answers.append((backend.query(q), backend.suggest(q.text), backend.count()))
         backend.close()
@@ -126,10 +129,10 @@ def test_a_rebuild_in_two_segments_answers_as_one_does(tmp_path, monkeypatch, q)
 
 
 def test_a_failed_worker_fails_the_rebuild_and_leaves_the_live_index(tmp_path, monkeypatch):
-    backend = wb.WhooshBackend(tmp_path / "index")
+    backend = WhooshBackend(tmp_path / "index")
     backend.rebuild(iter(_docs()), 5)
     before = backend.query(SearchQuery("acme"))
-    monkeypatch.setattr(wb, "rebuild_workers", lambda expected: 2)
+    monkeypatch.setattr(bulk, "rebuild_workers", lambda expected: 2)
     broken = [*_docs(), entity("Bad", key="bad", sector=5)]  # whoosh refuses a number here
     with pytest.raises(RuntimeError, match="worker failed"):
         backend.rebuild(iter(broken), 6)

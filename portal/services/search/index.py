@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portal.db import Database
 from portal.services.search.documents import all_documents, changes_after, head_seq
+from search import open_engine
 from search.base import SearchBackend, catch_up
 
 log = logging.getLogger(__name__)
@@ -32,19 +33,6 @@ CATCH_UP_INLINE = 2_000
 # long, unless it wrote since: a change made elsewhere is searchable within this (plus the
 # catch-up), and a search saves a database round trip.
 HEAD_CHECK_S = 0.25
-
-
-def open_engine(name: str, directory: Path | None) -> SearchBackend:
-    """The configured engine on a directory (None: in memory, for tests)."""
-    if name == "whoosh":
-        from search.whoosh_backend import open_backend
-
-        return open_backend(directory)
-    if name == "tantivy":
-        from search.tantivy_backend import open_backend as open_tantivy
-
-        return open_tantivy(directory)
-    raise ValueError(f"unknown search backend {name!r} (PORTAL_SEARCH_BACKEND)")
 
 
 class SearchIndex:

@@ -1,0 +1,1 @@
+"""The search engines, one package each; only `search.engines.<name>` imports its engine."""

@@ -1,0 +1,1 @@
+"""The whoosh engine (pure Python): `backend.open_backend` opens it."""
