@@ -271,3 +271,38 @@ def decide_pair(db: Database, actor: Actor, form: Mapping[str, str]) -> str:
             mark_distinct(session, actor, target, source, form.get("reason", ""))
             return f"{target.name} and {source.name} will not be proposed again."
     raise ValidationFailed("Choose merge or not the same.", {"decision": "is required"})
+
+
+def resembling(session: Session, new: Iterable[tuple[str, str]], limit: int = 3) -> list[list[Row]]:
+    """For each (name, jurisdiction) an import would create, the existing entities it
+    resembles: the same name key in another jurisdiction, or a name at least FUZZY_MIN
+    alike sharing a distinctive word. One read of the register's names and keys."""
+    wanted = list(new)
+    if not wanted:
+        return []
+    words = {w for name, _j in wanted for w in _distinctive(Row(0, "", name, "", "", None, None))}
+    keys = {" ".join(name_tokens(name)) for name, _j in wanted}
+    by_key: dict[str, list[Row]] = defaultdict(list)
+    by_word: dict[str, list[Row]] = defaultdict(list)
+    for row in register_rows(session):
+        if row.name_key in keys:
+            by_key[row.name_key].append(row)
+        for word in set(row.name_key.split()) & words:
+            by_word[word].append(row)
+    found = []
+    for name, jurisdiction in wanted:
+        key = " ".join(name_tokens(name))
+        probe = Row(0, "", name, jurisdiction, key, None, None)
+        alike = [r for r in by_key.get(key, []) if r.jurisdiction != jurisdiction]
+        for word in _distinctive(probe):
+            block = by_word.get(word, [])
+            if len(block) > BLOCK_MAX:
+                continue
+            short = _short(name)
+            alike += [
+                r
+                for r in block
+                if r.name_key != key and fuzz.token_sort_ratio(short, _short(r.name)) >= FUZZY_MIN
+            ]
+        found.append(list({r.id: r for r in alike}.values())[:limit])
+    return found

@@ -106,3 +106,29 @@ def test_only_administrators_see_or_decide_duplicates(client, db, spelled_twice)
     )  # fmt: skip
     assert answer.status_code == 403
     assert frozenset(("iberdrola-clientes", "iberdrola-clientes-sau")) in _pairs(db)
+
+
+@pytest.mark.skipif(not data.available(), reason=f"the real data sets are not in {data.SHARED}")
+def test_the_import_preview_names_new_entities_that_resemble_existing_ones(db, tmp_path):
+    from portal.services.imports.run import run_import
+    from tests.factories import IMPORTER
+
+    with db.writing() as session:
+        make_entity(session, "Telekom Romania Comunications Sa", jurisdiction="RO")  # a typo
+        make_entity(session, "Telekom Romania Communications Sa", jurisdiction="HU")
+    import csv
+
+    with data.GDPR.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    # The header and the real fine against "Telekom Romania Communications Sa".
+    sample = tmp_path / "gdpr.csv"
+    with sample.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out).writerows([rows[0], next(r for r in rows if r[0] == "ETid-977")])
+    preview = run_import(db, sample, actor=IMPORTER, mapping="gdpr-fines", dry_run=True)
+    (new,) = preview.entities_new
+    assert new.name == "Telekom Romania Communications Sa"
+    assert sorted(new.resembles) == [
+        "Telekom Romania Communications Sa (telekom-romania-communications-sa, HU)",
+        "Telekom Romania Comunications Sa (telekom-romania-comunications-sa, RO)",
+    ]
+    assert any("resembles one in the register" in line for line in preview.lines())

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from portal.errors import NotFound, PermissionDenied, PortalError, ValidationFailed
 from portal.models import Agency, Record, utcnow
 from portal.services.access import Actor, may_act_for_agency, may_manage_register, require
+from portal.services.duplicates import resembling
 from portal.services.imports.mapping import ColumnMapping
 from portal.services.imports.match import EntityMatcher, EntityRef
 from portal.services.imports.read import HeaderCheck, Row, required_columns
@@ -110,7 +111,7 @@ class MappedImport:
                 self.report.present += 1
             else:
                 self.planned.append(outcome)
-        self._summarise()
+        self._summarise(session)
 
     @staticmethod
     def _exists(session: Session, slug: str) -> bool:
@@ -237,14 +238,23 @@ class MappedImport:
             self._source_ids[agency.slug] = {s: 0 for s in found if s}
         return self._source_ids[agency.slug]
 
-    def _summarise(self) -> None:
-        """Counts and names for the report."""
+    def _summarise(self, session: Session) -> None:
+        """Counts and names for the report, and which new entities look like existing ones
+        (so that a row can be pointed at the right one before anything is written)."""
         assert self.matcher is not None
         self.report.created = len(self.planned)
         self.report.agencies_created = list(self._new_agencies)
+        new = list(self.matcher.new)
+        alike = resembling(session, [(n.data.name, n.data.jurisdiction) for n in new])
         self.report.entities_new = [
-            EntitySummary(n.data.name, n.data.slug, n.rows, sorted(n.spellings))
-            for n in self.matcher.new
+            EntitySummary(
+                n.data.name,
+                n.data.slug,
+                n.rows,
+                sorted(n.spellings),
+                [f"{r.name} ({r.slug}, {r.jurisdiction})" for r in rows],
+            )
+            for n, rows in zip(new, alike, strict=True)
         ]
         self.report.entities_matched = [
             EntitySummary(e.name, e.slug, e.rows, sorted(e.spellings)) for e in self.matcher.matched

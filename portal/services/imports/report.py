@@ -50,6 +50,8 @@ class EntitySummary:
     slug: str | None
     rows: int
     spellings: list[str]
+    # Entities already in the register it may be: "Name (slug, JURISDICTION)".
+    resembles: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -139,6 +141,16 @@ class ImportReport:
         for label, items in (("new", self.entities_new), ("matched", self.entities_matched)):
             if items:
                 out.append(f"    {label}: {_first(e.name for e in items)}")
+        alike = [e for e in self.entities_new if e.resembles]
+        for entity in alike[:NAMES_SHOWN]:
+            out.append(
+                f"    new, but resembles one in the register: {entity.name!r} ~ "
+                + "; ".join(entity.resembles)
+            )
+        if len(alike) > NAMES_SHOWN:
+            out.append(
+                f"    ... and {len(alike) - NAMES_SHOWN} more new entities like existing ones"
+            )
         merged = [e for e in [*self.entities_new, *self.entities_matched] if len(e.spellings) > 1]
         for entity in merged[:NAMES_SHOWN]:
             spellings = " = ".join(repr(s) for s in entity.spellings)
