@@ -286,6 +286,8 @@ def _demo_accounts(db: Database, today: date) -> None:
             ("admin@demo.invalid", Role.ADMIN, None),
             ("regulator.one@demo.invalid", Role.REGULATOR, "ico"),
             ("regulator.two@demo.invalid", Role.REGULATOR, "ico"),
+            # Whoever wrote, approved or published a finding may not decide its appeal.
+            ("regulator.three@demo.invalid", Role.REGULATOR, "ico"),
         ):
             create_user(session, actor, email, DEMO_PASSWORD, role, agency, None, when)
         for (email, verdict), slug in zip(CLAIMS, businesses, strict=False):

@@ -59,7 +59,18 @@ def test_four_eyes_publication_then_reply_appeal_and_decision(live_server, page)
     page.click(f"form[action$='/records/{ref}/appeal'] button")
     _sign_out(page)
 
-    _sign_in(page, live_server, "regulator.one@demo.invalid")  # not the publisher
+    # The author may not decide the appeal against their finding (nor the approver).
+    _sign_in(page, live_server, "regulator.one@demo.invalid")
+    page.goto(f"{live_server}/workspace/records/{ref}")
+    answer = page.request.post(
+        f"{live_server}/workspace/records/{ref}/decide",
+        form={"outcome": "dismissed", "reason": "It stands.",
+              "csrf_token": page.locator("input[name=csrf_token]").first.input_value()},
+    )  # fmt: skip
+    assert answer.status == 403
+    _sign_out(page)
+
+    _sign_in(page, live_server, "regulator.three@demo.invalid")
     page.goto(f"{live_server}/workspace/records/{ref}")
     page.check("input[value=amended]")
     page.select_option("#amend-severity", "minor")
